@@ -1,0 +1,1 @@
+"""Streamlit-side helpers: cached loaders, figures, widgets and session state."""

@@ -1,0 +1,36 @@
+"""Cached access to datasets and models for the pages.
+
+The data directory is part of every cache key, so that changing
+MLCORE_DATA_DIR never serves data from another folder.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from mlcore.data.datasets import available_datasets, load_dataset
+from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.model_io import load_model
+
+
+@st.cache_data(show_spinner="Loading handwriting data...")
+def _dataset(name: str, root: str):
+    return load_dataset(name, root)
+
+
+def dataset(name: str):
+    return _dataset(name, str(data_dir()))
+
+
+@st.cache_data
+def _dataset_names(root: str) -> list[str]:
+    return list(available_datasets(root))
+
+
+def dataset_names() -> list[str]:
+    return _dataset_names(str(data_dir()))
+
+
+@st.cache_resource
+def default_classifier():
+    """The shipped classifier, shared read-only by every session."""
+    return load_model(default_classifier_path())

@@ -1,0 +1,67 @@
+"""Builders of the networks this project trains: fully connected and convolutional."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlcore.activations import activation
+from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+from mlcore.layers import Dense, Dropout, Layer
+from mlcore.network import Network
+
+
+def build_mlp(hidden: Sequence[int] = (64,), activation_name: str = "sigmoid", *,
+              n_in: int = 1024, n_out: int = 36, init: str = "xavier", seed: int = 0,
+              dtype=np.float32, output_activation: str | None = None, dropout: float = 0.0,
+              loss: str = "softmax_cross_entropy") -> Network:
+    """A fully connected network n_in - hidden... - n_out.
+
+    The homework's classifier is build_mlp((64,), 'sigmoid'): 1024-64(sigmoid)-36(softmax).
+    `dropout` > 0 puts a dropout layer after every hidden activation.
+    """
+    hidden = list(hidden)
+    if any(not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
+        raise ValueError(f"hidden layer sizes must be positive integers, got {hidden}")
+    rng = np.random.default_rng(seed)
+    sizes = [n_in, *hidden, n_out]
+    layers: list[Layer] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(a, b, init=init, rng=rng, dtype=dtype))
+        if i < len(hidden):
+            layers.append(activation(activation_name))
+            if dropout:
+                layers.append(Dropout(dropout, seed=seed + i + 1))
+    if output_activation:
+        layers.append(activation(output_activation))
+    return Network(layers, loss=loss, input_shape=(n_in,))
+
+
+def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_size: int = 3,
+              n_out: int = 36, size: int = 32, dropout: float = 0.0, seed: int = 0,
+              dtype=np.float32) -> Network:
+    """A small convolutional classifier on rows in the NIST convention.
+
+    Each stage is conv(kernel_size, 'same' padding) - ReLU - 2x2 max-pool; then
+    a ReLU dense layer (with optional dropout) and the softmax output.
+    """
+    channels = list(channels)
+    if not channels or any(not isinstance(c, (int, np.integer)) or c < 1 for c in channels):
+        raise ValueError(f"conv channels must be positive integers, got {channels}")
+    if kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(f"kernel size must be odd and positive (for 'same' padding), got {kernel_size}")
+    if size % 2 ** len(channels):
+        raise ValueError(f"{len(channels)} pooling stages need an image size divisible by {2 ** len(channels)}")
+    rng = np.random.default_rng(seed)
+    layers: list[Layer] = [RowsToImages(size)]
+    c_in = 1
+    for c in channels:
+        layers += [Conv2D(c_in, c, kernel_size, 1, kernel_size // 2, rng=rng, dtype=dtype),
+                   activation("relu"), MaxPool2D(2)]
+        c_in = c
+    flat = (size // 2 ** len(channels)) ** 2 * c_in
+    layers += [Flatten(), Dense(flat, dense, init="he", rng=rng, dtype=dtype), activation("relu")]
+    if dropout:
+        layers.append(Dropout(dropout, seed=seed + 1))
+    layers.append(Dense(dense, n_out, rng=rng, dtype=dtype))
+    return Network(layers, input_shape=(size * size,))

@@ -1,0 +1,209 @@
+"""The command line: python -m mlcore {train,evaluate,gradcheck,download} ...
+
+Every failure a user can cause (a missing or malformed file, a bad option
+value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
+never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from mlcore.activations import ACTIVATIONS
+from mlcore.data.augment import Augmentation
+from mlcore.data.datasets import DataNotFoundError, load_dataset
+from mlcore.data.download import DATA_URL, DownloadError, download_nist36
+from mlcore.data.formats import DataFormatError, load_labelled_file
+from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.initializers import INITIALIZERS
+from mlcore.metrics import classification_report
+from mlcore.model_io import ModelFileError, load_model, save_model
+from mlcore.optimizers import OPTIMIZERS
+from mlcore.progress import ProgressBar, bar
+from mlcore.training import TrainConfig
+
+EXIT_USAGE = 2
+USER_ERRORS = (ValueError, DataFormatError, ModelFileError, DataNotFoundError, DownloadError, OSError)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not np.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+# ---------------------------------------------------------------- train
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a classifier on the real handwriting data",
+                       description="Train a fully connected classifier. Defaults reproduce the homework's "
+                                   "1024-64(sigmoid)-36 network with its tuned SGD setting.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[64], help="hidden layer sizes")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid")
+    p.add_argument("--init", choices=sorted(INITIALIZERS), default="xavier", help="weight initialisation")
+    p.add_argument("--dropout", type=_finite_float, default=0.0, help="dropout rate after each hidden layer")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--lr", type=_finite_float, default=0.0175, help="learning rate (on the mean batch loss)")
+    p.add_argument("--momentum", type=_finite_float, default=0.9, help="momentum for --optimizer momentum")
+    p.add_argument("--weight-decay", type=_finite_float, default=0.0, help="L2 weight decay")
+    p.add_argument("--batch-size", type=_positive_int, default=5)
+    p.add_argument("--epochs", type=_positive_int, default=30)
+    p.add_argument("--decay-step", type=int, default=0, help="epochs between learning-rate decays (0: none)")
+    p.add_argument("--decay-factor", type=_finite_float, default=0.5, help="learning-rate multiplier at each decay")
+    p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
+    p.add_argument("--no-balance", dest="balance", action="store_false",
+                   help="sample the training set as it is, instead of every class equally often")
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
+    p.add_argument("--out", type=Path, default=None, help="where to save the model (.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+
+def _train(args) -> int:
+    from mlcore.classifier import ClassifierRecipe, train_classifier
+
+    recipe = ClassifierRecipe(
+        hidden=tuple(args.hidden), activation=args.activation, init=args.init, dropout=args.dropout,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                          balance=args.balance, decay_step=args.decay_step, decay_factor=args.decay_factor),
+        augmentation=Augmentation() if args.augment else None)
+    if args.out is not None and args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
+    print(f"dataset {dataset.name}: " + ", ".join(f"{k} {v['n']} ({v['letters']} letters, {v['digits']} digits)"
+                                                  for k, v in dataset.summary().items()), file=sys.stderr)
+    callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
+    command = "python -m mlcore " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    try:
+        trained = train_classifier(dataset, recipe, command=command, callbacks=callbacks)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing saved", file=sys.stderr)
+        return 130
+    summary = {"status": trained.result.status, "message": trained.result.message,
+               "epochs_run": trained.result.epochs_run, "model": trained.network.describe()}
+    for split in ("train", "valid", "test"):
+        m = trained.metrics[split]
+        summary[split] = {"accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"],
+                          "letters": m["letters"]["accuracy"], "digits": m["digits"]["accuracy"]}
+    if args.out is not None:
+        save_model(args.out, trained.network, trained.metadata)
+        summary["saved"] = str(args.out)
+    _print_json(summary)
+    return 1 if trained.result.status == "diverged" else 0
+
+
+# ---------------------------------------------------------------- evaluate
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="accuracy of a model on a labelled file",
+                       description="Evaluate a classifier on a homework .mat file (all its splits) or an "
+                                   "IDX images file (its labels file beside it). Prints JSON.")
+    p.add_argument("--data", type=Path, required=True, help="a .mat file or a '...-images-idx3-ubyte[.gz]' file")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: the shipped classifier)")
+    p.set_defaults(func=_evaluate)
+
+
+def _evaluate(args) -> int:
+    model_path = args.model or default_classifier_path()
+    model = load_model(model_path)
+    if not model.classes:
+        raise ModelFileError(f"{model_path}: not a classifier (no class names)")
+    X, y = load_labelled_file(args.data)
+    report = classification_report(y, model.network.predict(X), model.classes)
+    _print_json({"data": str(args.data), "model": str(model_path), **report})
+    return 0
+
+
+# ---------------------------------------------------------------- gradcheck
+def _add_gradcheck(sub) -> None:
+    p = sub.add_parser("gradcheck", help="check backprop against central differences",
+                       description="Gradient check (float64, central differences) of every layer type, every "
+                                   "loss, and a whole network per activation, on random data. Prints JSON; "
+                                   "exit code 1 if any relative error exceeds --tol.")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[12, 10],
+                   help="hidden sizes of the whole networks checked")
+    p.add_argument("--eps", type=_finite_float, default=1e-6, help="finite-difference step")
+    p.add_argument("--tol", type=_finite_float, default=1e-6, help="largest relative error accepted")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_gradcheck)
+
+
+def _gradcheck(args) -> int:
+    from mlcore.gradcheck import check_suite
+
+    suite = check_suite(args.seed, args.eps, tuple(args.hidden))
+    worst = {name: max(r.rel_error for r in results) for name, results in suite.items()}
+    passed = max(worst.values()) <= args.tol
+    _print_json({"tolerance": args.tol, "passed": passed, "max_rel_error": worst,
+                 "checks": {name: [vars(r) for r in results] for name, results in suite.items()}})
+    return 0 if passed else 1
+
+
+# ---------------------------------------------------------------- download
+def _add_download(sub) -> None:
+    p = sub.add_parser("download", help="download the homework's NIST36 data (data.zip)",
+                       description="Download the course's data.zip and put nist36_train/valid/test.mat in the "
+                                   "data directory. Only runs when you ask; needs a network connection.")
+    p.add_argument("--url", default=DATA_URL)
+    p.add_argument("--dest", type=Path, default=None, help="where to put the files (default: the data directory)")
+    p.add_argument("--force", action="store_true", help="replace nist36 files that are already there")
+    p.set_defaults(func=_download)
+
+
+def _download(args) -> int:
+    dest = args.dest or data_dir()
+
+    def progress(done, total):
+        text = f"{done / 2**20:7.1f} MB"
+        if total:
+            text = f"[{bar(done / total)}] {text} of {total / 2**20:.1f} MB"
+        sys.stderr.write("\rdownloading " + text)
+        sys.stderr.flush()
+
+    info = download_nist36(dest, url=args.url, force=args.force, progress=progress)
+    sys.stderr.write("\n")
+    _print_json(info)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_train, _add_evaluate, _add_gradcheck, _add_download):
+        add(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -1,0 +1,1 @@
+"""Real handwriting: class names, file formats, the image convention, datasets, augmentation."""

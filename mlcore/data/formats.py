@@ -1,0 +1,124 @@
+"""Readers for the homework's .mat files and for (gzip) IDX image/label files.
+
+Both return images in the NIST convention (rows of 1024 values, a 32x32 image
+stored column-major, dark ink on white in [0, 1], float32), each character
+normalised by `glyphs.normalize_glyph`, and integer labels indexing CLASSES.
+"""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from mlcore.data.classes import CLASSES
+from mlcore.data.glyphs import images_to_rows, normalize_glyphs, normalize_rows
+
+SPLITS = ("train", "valid", "test")
+IDX_MAGIC_UBYTE = 0x08
+MAX_IDX_BYTES = 512 * 2**20
+
+
+class DataFormatError(ValueError):
+    """A data file that cannot be read as what it claims to be."""
+
+
+def _labels_from_onehot(onehot: np.ndarray, path: Path, key: str) -> np.ndarray:
+    onehot = np.asarray(onehot)
+    if onehot.ndim != 2 or onehot.shape[1] not in (26, 36):
+        raise DataFormatError(f"{path}: {key} must be one-hot with 26 or 36 columns, got shape {onehot.shape}")
+    if not np.all(onehot.sum(axis=1) == 1):
+        raise DataFormatError(f"{path}: {key} rows are not one-hot")
+    # 26 columns are A..Z, which are the first 26 of the homework's 36 classes.
+    return onehot.argmax(axis=1).astype(np.int64)
+
+
+def load_mat(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every split ('train', 'valid', 'test') present in a homework .mat file."""
+    path = Path(path)
+    try:
+        mat = scipy.io.loadmat(path)
+    except Exception as exc:  # scipy raises many types for corrupt files
+        raise DataFormatError(f"{path}: not a readable MATLAB file ({exc})") from None
+    splits = {}
+    for split in SPLITS:
+        dkey, lkey = f"{split}_data", f"{split}_labels"
+        if dkey not in mat or lkey not in mat:
+            continue
+        x = np.asarray(mat[dkey])
+        if x.ndim != 2 or x.shape[1] != 1024 or not np.issubdtype(x.dtype, np.number):
+            raise DataFormatError(f"{path}: {dkey} must be numeric of shape (N, 1024), got {x.shape}")
+        y = _labels_from_onehot(mat[lkey], path, lkey)
+        if len(y) != len(x):
+            raise DataFormatError(f"{path}: {dkey} has {len(x)} rows but {lkey} has {len(y)}")
+        # Resampling left values slightly outside [0, 1]; the convention is [0, 1].
+        splits[split] = (normalize_rows(np.clip(x, 0.0, 1.0)), y)
+    if not splits:
+        raise DataFormatError(f"{path}: no train_/valid_/test_data with matching _labels keys")
+    return splits
+
+
+def _open_maybe_gzip(path: Path) -> bytes:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read(MAX_IDX_BYTES + 1)
+    except (OSError, EOFError) as exc:
+        raise DataFormatError(f"{path}: cannot read ({exc})") from None
+    if len(data) > MAX_IDX_BYTES:
+        raise DataFormatError(f"{path}: larger than {MAX_IDX_BYTES // 2**20} MB uncompressed")
+    return data
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """An unsigned-byte IDX array (the MNIST/EMNIST format), gzip or not."""
+    path = Path(path)
+    data = _open_maybe_gzip(path)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != IDX_MAGIC_UBYTE:
+        raise DataFormatError(f"{path}: not an unsigned-byte IDX file")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise DataFormatError(f"{path}: truncated IDX header")
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(data) - header != int(np.prod(shape)):
+        raise DataFormatError(f"{path}: header says {shape} but holds {len(data) - header} bytes")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def labels_path_for(images_path: Path) -> Path:
+    """The labels file beside an images file, by the standard MNIST/EMNIST naming."""
+    name = images_path.name
+    if "-images-idx3-ubyte" not in name:
+        raise DataFormatError(f"{images_path}: expected a name like '...-images-idx3-ubyte.gz'")
+    return images_path.with_name(name.replace("-images-idx3-ubyte", "-labels-idx1-ubyte"))
+
+
+def load_idx_digits(images_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-style digit images and labels (0-9), converted to the NIST convention."""
+    images_path = Path(images_path)
+    images = read_idx(images_path)
+    labels = read_idx(labels_path_for(images_path))
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise DataFormatError(f"{images_path}: images {images.shape} and labels {labels.shape} do not match")
+    if labels.max(initial=0) > 9:
+        raise DataFormatError(f"{images_path}: digit labels must be 0-9, found {labels.max()}")
+    y = labels.astype(np.int64) + CLASSES.index("0")
+    # MNIST stores white ink (255) on black, upright and row-major.
+    ink = images.astype(np.float32) / 255.0
+    return images_to_rows(1.0 - normalize_glyphs(ink)), y
+
+
+def load_labelled_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """All labelled samples of one .mat file (its splits pooled) or one IDX images file."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError(f"{path}: no such file")
+    if path.suffix == ".mat":
+        splits = load_mat(path)
+        xs, ys = zip(*splits.values())
+        return np.concatenate(xs), np.concatenate(ys)
+    if "idx3-ubyte" in path.name:
+        return load_idx_digits(path)
+    raise DataFormatError(f"{path}: expected a .mat file or an IDX '...-images-idx3-ubyte[.gz]' file")

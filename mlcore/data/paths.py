@@ -1,0 +1,23 @@
+"""Where data lives: the configurable data directory and the shipped models.
+
+MLCORE_DATA_DIR points at real data (CI sets it to ../shared/data); by default
+it is the repository's own data/ folder. Shipped models always live in the
+repository, whatever the data directory.
+"""
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ENV_VAR = "MLCORE_DATA_DIR"
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get(ENV_VAR) or REPO_ROOT / "data").expanduser()
+
+
+def models_dir() -> Path:
+    return REPO_ROOT / "data" / "models"
+
+
+def default_classifier_path() -> Path:
+    return models_dir() / "classifier.npz"

@@ -1,0 +1,149 @@
+"""The layer abstraction and the fully connected layer.
+
+A layer maps a batch forward, caches what its backward pass needs, and turns
+the gradient of the loss with respect to its output into the gradient with
+respect to its input, storing the gradients of its own parameters in `grads`.
+Every subclass with a `kind` is registered, so model files can rebuild it.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from mlcore.initializers import initialize
+
+LAYER_TYPES: dict[str, type["Layer"]] = {}
+
+
+class Layer:
+    kind: ClassVar[str] = ""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            LAYER_TYPES[cls.kind] = cls
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def config(self) -> dict:
+        """Constructor arguments that rebuild this layer (without its weights)."""
+        return {}
+
+    @classmethod
+    def parameter_shapes(cls, **config) -> dict[str, tuple[int, ...]]:
+        """The shape of each parameter for a configuration, known before any allocation."""
+        return {}
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one sample's output for one sample's input shape."""
+        return input_shape
+
+    def astype(self, dtype) -> "Layer":
+        self.params = {k: v.astype(dtype) for k, v in self.params.items()}
+        self.grads = {}
+        return self
+
+
+def _split_spec(spec: dict) -> tuple[type[Layer], dict]:
+    if not isinstance(spec, dict):
+        raise ValueError(f"a layer specification must be a mapping, got {spec!r}")
+    config = dict(spec)
+    kind = config.pop("kind", None)
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"unknown layer kind {kind!r}")
+    return LAYER_TYPES[kind], config
+
+
+def spec_parameter_shapes(spec: dict) -> dict[str, tuple[int, ...]]:
+    """Parameter shapes of a layer specification {'kind': ..., **config}, without building it."""
+    cls, config = _split_spec(spec)
+    try:
+        return cls.parameter_shapes(**config)
+    except TypeError as exc:
+        raise ValueError(f"bad configuration for layer {cls.kind!r}: {exc}") from None
+
+
+def layer_from_config(spec: dict) -> Layer:
+    """Rebuild a layer from {'kind': ..., **config}; weights are set afterwards."""
+    cls, config = _split_spec(spec)
+    try:
+        return cls(**config)
+    except TypeError as exc:
+        raise ValueError(f"bad configuration for layer {cls.kind!r}: {exc}") from None
+
+
+class Dense(Layer):
+    """y = x W + b with W of shape (n_in, n_out)."""
+
+    kind = "dense"
+
+    def __init__(self, n_in: int, n_out: int, init: str = "xavier", rng=None, dtype=np.float32):
+        super().__init__()
+        for name, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"{name} must be a positive integer, got {n!r}")
+        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        rng = rng if rng is not None else np.random.default_rng(0)
+        shapes = self.parameter_shapes(n_in, n_out)
+        self.params = {
+            "W": initialize(init, shapes["W"], n_in, n_out, rng, dtype),
+            "b": np.zeros(shapes["b"], dtype=dtype),
+        }
+
+    def forward(self, x, training=False):
+        self._x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, grad):
+        self.grads["W"] = self._x.T @ grad
+        self.grads["b"] = grad.sum(axis=0)
+        return grad @ self.params["W"].T
+
+    def config(self):
+        return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+    @classmethod
+    def parameter_shapes(cls, n_in, n_out, init="xavier"):
+        return {"W": (int(n_in), int(n_out)), "b": (int(n_out),)}
+
+    def output_shape(self, input_shape):
+        if input_shape != (self.n_in,):
+            raise ValueError(f"dense layer expects inputs of shape ({self.n_in},), got {input_shape}")
+        return (self.n_out,)
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability `rate` and
+    scale the survivors by 1/(1-rate), so evaluation is the identity."""
+
+    kind = "dropout"
+
+    def __init__(self, rate: float = 0.5, seed: int = 0):
+        super().__init__()
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"dropout rate must be in [0, 1), got {rate!r}")
+        self.rate, self.seed = float(rate), int(seed)
+        self._rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        self._mask = (self._rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self._mask
+
+    def backward(self, grad):
+        return grad if self._mask is None else grad * self._mask
+
+    def config(self):
+        return {"rate": self.rate, "seed": self.seed}

@@ -1,0 +1,70 @@
+"""Classification and reconstruction metrics."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlcore.data.classes import CLASSES, is_letter
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    y_true = np.asarray(y_true)
+    return float(np.mean(y_true == np.asarray(y_pred))) if len(y_true) else float("nan")
+
+
+def confusion_matrix(y_true, y_pred, n_classes: int = len(CLASSES)) -> np.ndarray:
+    """counts[i, j] = number of samples of class i predicted as class j."""
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true), np.asarray(y_pred)), 1)
+    return counts
+
+
+def per_class_accuracy(y_true, y_pred, n_classes: int = len(CLASSES)) -> np.ndarray:
+    """Recall of each class; NaN for classes absent from y_true."""
+    cm = confusion_matrix(y_true, y_pred, n_classes)
+    support = cm.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(support > 0, np.diag(cm) / support, np.nan)
+
+
+def balanced_accuracy(y_true, y_pred, n_classes: int = len(CLASSES)) -> float:
+    """Mean recall over the classes present: immune to class imbalance."""
+    return float(np.nanmean(per_class_accuracy(y_true, y_pred, n_classes)))
+
+
+def most_confused_pairs(cm: np.ndarray, classes=CLASSES, top: int = 10) -> list[dict]:
+    """The largest off-diagonal entries: which true class is taken for which."""
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    pairs = []
+    for flat in order:
+        i, j = np.unravel_index(flat, cm.shape)
+        if off[i, j] == 0:
+            break
+        pairs.append({"true": classes[i], "predicted": classes[j], "count": int(off[i, j]),
+                      "rate": float(off[i, j] / cm[i].sum())})
+    return pairs
+
+
+def classification_report(y_true, y_pred, classes=CLASSES) -> dict:
+    """Everything the CLI and the dashboard report about a classifier on labelled data."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    cm = confusion_matrix(y_true, y_pred, len(classes))
+    per_class = per_class_accuracy(y_true, y_pred, len(classes))
+    letters = is_letter(y_true)
+    return {
+        "n": int(len(y_true)),
+        "accuracy": accuracy(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy(y_true, y_pred, len(classes)),
+        "letters": {"n": int(letters.sum()), "accuracy": accuracy(y_true[letters], y_pred[letters])},
+        "digits": {"n": int((~letters).sum()), "accuracy": accuracy(y_true[~letters], y_pred[~letters])},
+        "per_class": {c: (None if np.isnan(a) else float(a)) for c, a in zip(classes, per_class)},
+        "most_confused": most_confused_pairs(cm, classes),
+    }
+
+
+def psnr(images: np.ndarray, reconstructions: np.ndarray, peak: float = 1.0) -> np.ndarray:
+    """Peak signal-to-noise ratio in dB of each image (rows) against its reconstruction."""
+    mse = np.mean((np.asarray(images, np.float64) - np.asarray(reconstructions, np.float64)) ** 2, axis=1)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(peak**2 / mse)

@@ -1,0 +1,138 @@
+"""Model files: one .npz holding the weights and a JSON metadata record.
+
+Loading uses allow_pickle=False and checks everything before building the
+network: the member names, each array's dtype and shape against the recorded
+architecture, finiteness, and the metadata's own fields. A malformed or
+hostile file is refused with a ModelFileError, never half-loaded.
+Saving writes a temporary file and renames it, so a crash mid-write never
+leaves a truncated model where a good one was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mlcore.layers import spec_parameter_shapes
+from mlcore.network import Network
+
+FORMAT = "mlcore-model"
+FORMAT_VERSION = 1
+METADATA_KEY = "__metadata__"
+MAX_MODEL_BYTES = 256 * 2**20
+MAX_UNCOMPRESSED_BYTES = 1024 * 2**20  # a zip bomb would pass the file-size check
+ALLOWED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class ModelFileError(ValueError):
+    """A model file that is missing, malformed, or not safe to load."""
+
+
+@dataclass
+class SavedModel:
+    network: Network
+    metadata: dict
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.metadata.get("classes", ()))
+
+
+def save_model(path: str | Path, network: Network, metadata: dict | None = None) -> Path:
+    path = Path(path)
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION,
+            **(metadata or {}), "architecture": network.architecture()}
+    arrays = {f"param/{key}": layer.params[name] for key, layer, name in network.parameters()}
+    arrays[METADATA_KEY] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a model file is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file")
+    if path.stat().st_size > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{path}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if sum(info.file_size for info in zf.infolist()) > MAX_UNCOMPRESSED_BYTES:
+                limit = MAX_UNCOMPRESSED_BYTES // 2**20
+                raise ModelFileError(f"{path}: expands to more than {limit} MB, refusing to load")
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except ModelFileError:
+        raise
+    except ValueError as exc:
+        # numpy raises ValueError for object arrays when pickles are not allowed.
+        raise ModelFileError(f"{path}: refused, the file holds pickled objects or bad arrays ({exc})") from None
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
+        raise ModelFileError(f"{path}: not a readable .npz model file ({exc})") from None
+
+
+def _parse_metadata(path: Path, raw: np.ndarray | None) -> dict:
+    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ModelFileError(f"{path}: missing or malformed {METADATA_KEY} record")
+    try:
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path}: not an {FORMAT} file")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: unsupported format version {meta.get('format_version')!r}")
+    if not isinstance(meta.get("architecture"), dict):
+        raise ModelFileError(f"{path}: metadata has no architecture")
+    return meta
+
+
+def load_model(path: str | Path) -> SavedModel:
+    path = Path(path)
+    arrays = _read_arrays(path)
+    meta = _parse_metadata(path, arrays.pop(METADATA_KEY, None))
+    arch = meta["architecture"]
+    try:
+        # Shapes are checked before the network is built, so that a forged
+        # architecture cannot make the loader allocate huge weights.
+        expected = {f"param/{i}.{name}": shape for i, spec in enumerate(arch["layers"])
+                    for name, shape in spec_parameter_shapes(spec).items()}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: invalid architecture ({exc})") from None
+    if set(arrays) != set(expected):
+        missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
+        raise ModelFileError(f"{path}: weights do not match the architecture (missing {missing}, unexpected {extra})")
+    dtypes = {a.dtype for a in arrays.values()}
+    if len(dtypes) > 1 or not dtypes <= set(ALLOWED_DTYPES):
+        raise ModelFileError(f"{path}: weights must all be float32 or all float64, got {sorted(map(str, dtypes))}")
+    for name, array in arrays.items():
+        if array.shape != tuple(expected[name]):
+            raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {tuple(expected[name])}")
+        if not np.all(np.isfinite(array)):
+            raise ModelFileError(f"{path}: {name} holds NaN or infinite values")
+    try:
+        network = Network.from_architecture(arch)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelFileError(f"{path}: invalid architecture ({exc})") from None
+    for key, layer, name in network.parameters():
+        layer.params[name] = arrays[f"param/{key}"]
+    classes = meta.get("classes")
+    if classes is not None:
+        if (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
+                or (network.loss_name == "softmax_cross_entropy" and len(classes) != network.output_shape[0])):
+            raise ModelFileError(f"{path}: 'classes' must list one name per output, got {classes!r}")
+    return SavedModel(network, meta)

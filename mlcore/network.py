@@ -1,0 +1,104 @@
+"""A network: a stack of layers ending in a loss.
+
+One abstraction for every model in the project: the MLP classifier, the
+autoencoder and (with convolutional layers) the CNN are all `Network`s.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlcore.layers import Dense, Layer, layer_from_config
+from mlcore.losses import LOSSES
+
+
+class Network:
+    def __init__(self, layers: Sequence[Layer], loss: str = "softmax_cross_entropy",
+                 input_shape: tuple[int, ...] = (1024,)):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+        self.layers = list(layers)
+        self.loss_name = loss
+        self.loss = LOSSES[loss]()
+        self.input_shape = tuple(int(n) for n in input_shape)
+        self.output_shape = self._check_shapes()
+
+    def _check_shapes(self) -> tuple[int, ...]:
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.output_shape(shape)
+        return shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        params = [layer.params[name] for _, layer, name in self.parameters()]
+        return params[0].dtype if params else np.dtype(np.float64)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, training: bool = True):
+        """Mean loss on (x, y) and the raw output; leaves parameter gradients in `layer.grads`."""
+        out = self.forward(x, training)
+        loss = self.loss.forward(out, y)
+        self.backward(self.loss.backward())
+        return loss, out
+
+    def parameters(self):
+        """(key, layer, name) for every trainable array, in a stable order."""
+        return [(f"{i}.{name}", layer, name)
+                for i, layer in enumerate(self.layers) for name in layer.params]
+
+    def n_parameters(self) -> int:
+        return sum(layer.params[name].size for _, layer, name in self.parameters())
+
+    def output(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """The network's output (class probabilities for a classifier), in batches to bound memory."""
+        x = np.asarray(x, dtype=self.dtype)
+        outs = [self.loss.output(self.forward(x[i:i + batch_size]))
+                for i in range(0, len(x), batch_size)]
+        return np.concatenate(outs) if outs else np.zeros((0, *self.output_shape), self.dtype)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return self.output(x)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.output(x).argmax(axis=1)
+
+    def astype(self, dtype) -> "Network":
+        """A copy with every parameter cast to `dtype` (float64 for gradient checks)."""
+        net = copy.deepcopy(self)
+        for layer in net.layers:
+            layer.astype(dtype)
+        return net
+
+    def architecture(self) -> dict:
+        return {
+            "input_shape": list(self.input_shape),
+            "loss": self.loss_name,
+            "layers": [{"kind": layer.kind, **layer.config()} for layer in self.layers],
+        }
+
+    @classmethod
+    def from_architecture(cls, arch: dict) -> "Network":
+        layers = [layer_from_config(spec) for spec in arch["layers"]]
+        return cls(layers, loss=arch["loss"], input_shape=tuple(arch["input_shape"]))
+
+    def describe(self) -> str:
+        """A short human description such as '1024-64(sigmoid)-36'."""
+        parts = [str(int(np.prod(self.input_shape)))]
+        for layer in self.layers:
+            if isinstance(layer, Dense):
+                parts.append(str(layer.n_out))
+            elif not layer.params and parts and not parts[-1].endswith(")"):
+                parts[-1] += f"({layer.kind})"
+        return "-".join(parts)

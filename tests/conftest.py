@@ -1,0 +1,32 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlcore.data.datasets import available_datasets, load_dataset  # noqa: E402
+from mlcore.data.paths import data_dir  # noqa: E402
+
+
+def need_real_data(what: str = "handwriting"):
+    """Skip (or, in CI, fail) when the real data is not in the data directory."""
+    if what in available_datasets(data_dir()):
+        return
+    reason = f"no '{what}' data in {data_dir()} (set MLCORE_DATA_DIR to the real data)"
+    if os.environ.get("MLCORE_REQUIRE_DATA"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def real_dataset():
+    need_real_data()
+    return load_dataset("handwriting")
+
+
+@pytest.fixture
+def rng():
+    import numpy as np
+    return np.random.default_rng(1234)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+from mlcore.gradcheck import check_layer
+from mlcore.layers import Dropout
+
+
+def _direct_conv(x, W, b, k, stride, pad):
+    """The textbook loop definition of a 2-D cross-correlation, channels last."""
+    n, h, w, c = x.shape
+    kern = W.reshape(k, k, c, -1)
+    xp = np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    ho, wo = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    out = np.zeros((n, ho, wo, kern.shape[-1]))
+    for i in range(ho):
+        for j in range(wo):
+            window = xp[:, i * stride:i * stride + k, j * stride:j * stride + k, :]
+            out[:, i, j] = np.einsum("nabc,abco->no", window, kern) + b
+    return out
+
+
+@pytest.mark.parametrize("k, stride, pad, size", [(3, 1, 1, 6), (3, 2, 0, 7), (5, 2, 2, 8), (1, 1, 0, 4)])
+def test_conv_matches_the_direct_loop(rng, k, stride, pad, size):
+    layer = Conv2D(2, 3, k, stride, pad, rng=rng, dtype=np.float64)
+    layer.params["b"] = rng.standard_normal(3)
+    x = rng.standard_normal((2, size, size, 2))
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, _direct_conv(x, layer.params["W"], layer.params["b"], k, stride, pad), atol=1e-12)
+    assert out.shape[1:] == layer.output_shape(x.shape[1:])
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (Conv2D(3, 4, 3, 1, 1), (2, 6, 6, 3)),
+    (Conv2D(2, 3, 3, 2, 0), (2, 7, 7, 2)),
+    (Conv2D(2, 3, 5, 2, 2), (2, 8, 8, 2)),
+    (MaxPool2D(2), (2, 6, 4, 3)),
+    (Flatten(), (2, 3, 3, 2)),
+    (RowsToImages(4), (2, 16)),
+])
+def test_gradient_check_of_every_conv_layer(rng, layer, shape):
+    for r in check_layer(layer, rng.standard_normal(shape)):
+        assert r.rel_error <= 1e-6, r
+
+
+def test_maxpool_picks_window_maxima_and_routes_gradient_to_them():
+    x = np.arange(16, dtype=np.float64).reshape(1, 4, 4, 1)
+    pool = MaxPool2D(2)
+    np.testing.assert_array_equal(pool.forward(x)[0, :, :, 0], [[5, 7], [13, 15]])
+    dx = pool.backward(np.ones((1, 2, 2, 1)))[0, :, :, 0]
+    assert dx.sum() == 4 and dx[1, 1] == dx[1, 3] == dx[3, 1] == dx[3, 3] == 1
+
+
+def test_rows_to_images_reads_column_major_rows():
+    rows = np.arange(16.0)[None]
+    img = RowsToImages(4).forward(rows)[0, :, :, 0]
+    np.testing.assert_array_equal(img, rows.reshape(4, 4).T)
+
+
+def test_dropout_train_and_eval_modes(rng):
+    layer = Dropout(0.25, seed=3)
+    x = np.ones((2000, 50))
+    assert layer.forward(x, training=False) is x
+    out = layer.forward(x, training=True)
+    kept = out != 0
+    assert abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(out[kept], 1 / 0.75)
+    g = rng.standard_normal(x.shape)
+    np.testing.assert_array_equal(layer.backward(g), g * out)  # out is exactly the mask here
+    with pytest.raises(ValueError, match="dropout rate"):
+        Dropout(1.0)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Conv2D(0, 3), "in_channels"),
+    (lambda: Conv2D(1, 3, stride=0), "stride"),
+    (lambda: Conv2D(1, 3, padding=-1), "padding"),
+    (lambda: MaxPool2D(2).output_shape((5, 4, 1)), "divisible"),
+    (lambda: Conv2D(1, 3, 7).output_shape((4, 4, 1)), "does not fit"),
+])
+def test_bad_conv_settings_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()

@@ -1,0 +1,206 @@
+import gzip
+
+import numpy as np
+import pytest
+import scipy.io
+from conftest import need_real_data
+
+from mlcore.data.augment import Augmentation
+from mlcore.data.classes import CLASSES
+from mlcore.data.datasets import available_datasets, load_dataset, stratified_split
+from mlcore.data.formats import (
+    DataFormatError,
+    load_idx_digits,
+    load_labelled_file,
+    load_mat,
+    read_idx,
+)
+from mlcore.data.glyphs import (
+    EXTENT,
+    images_to_rows,
+    normalize_glyph,
+    normalize_rows,
+    rows_to_images,
+)
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def _mat_file(path, n_classes, n=6, rng=None):
+    rng = rng or np.random.default_rng(0)
+    labels = np.arange(n) % n_classes
+    onehot = np.eye(n_classes, dtype=np.uint8)[labels]
+    data = rng.uniform(-0.1, 1.1, (n, 1024))
+    scipy.io.savemat(path, {"valid_data": data, "valid_labels": onehot})
+    return data, labels
+
+
+def test_mat_26_classes_map_onto_letters(tmp_path):
+    data, labels = _mat_file(tmp_path / "x.mat", 26)
+    X, y = load_mat(tmp_path / "x.mat")["valid"]
+    np.testing.assert_array_equal(y, labels)
+    assert [CLASSES[i] for i in y[:3]] == ["A", "B", "C"]
+    assert X.dtype == np.float32 and X.min() >= 0 and X.max() <= 1
+    np.testing.assert_allclose(X, normalize_rows(np.clip(data, 0, 1)), rtol=1e-6)
+
+
+def test_mat_36_classes_keep_digits(tmp_path):
+    _mat_file(tmp_path / "x.mat", 36, n=36)
+    _, y = load_mat(tmp_path / "x.mat")["valid"]
+    assert CLASSES[y[26]] == "0" and CLASSES[y[35]] == "9"
+
+
+@pytest.mark.parametrize("content", [b"", b"not a mat file at all", b"MATLAB 5.0" + b"\0" * 50])
+def test_bad_mat_files_raise_a_clear_error(tmp_path, content):
+    (tmp_path / "bad.mat").write_bytes(content)
+    with pytest.raises(DataFormatError, match="bad.mat"):
+        load_mat(tmp_path / "bad.mat")
+
+
+def test_idx_reader_and_digit_conversion(tmp_path):
+    images = np.zeros((2, 28, 28), np.uint8)
+    images[0, 4:24, 12:16] = 255   # a '1': a vertical bar 20 px tall
+    images[1, 10:14, 4:24] = 255   # a horizontal bar
+    _write_idx(tmp_path / "t-images-idx3-ubyte.gz", images)
+    _write_idx(tmp_path / "t-labels-idx1-ubyte.gz", np.array([1, 7]))
+    np.testing.assert_array_equal(read_idx(tmp_path / "t-images-idx3-ubyte.gz"), images)
+    X, y = load_idx_digits(tmp_path / "t-images-idx3-ubyte.gz")
+    assert [CLASSES[i] for i in y] == ["1", "7"]
+    upright = rows_to_images(X)
+    ink = upright < 0.5
+    # dark on white, longest side scaled to EXTENT, centred, orientation kept
+    assert upright[0, 0, 0] == 1.0
+    rows, cols = np.flatnonzero(ink[0].any(1)), np.flatnonzero(ink[0].any(0))
+    assert abs(len(rows) - EXTENT) <= 1 and len(cols) < len(rows)
+    assert abs((rows[0] + rows[-1]) / 2 - 15.5) <= 1
+    rows1 = np.flatnonzero(ink[1].any(1))
+    assert len(rows1) < EXTENT / 2  # the horizontal bar stays horizontal
+
+
+def test_idx_errors(tmp_path):
+    (tmp_path / "a-images-idx3-ubyte.gz").write_bytes(gzip.compress(b"\x00\x00\x08\x03\x00\x00"))
+    with pytest.raises(DataFormatError, match="truncated"):
+        read_idx(tmp_path / "a-images-idx3-ubyte.gz")
+    _write_idx(tmp_path / "b-images-idx3-ubyte.gz", np.zeros((2, 28, 28)))
+    with pytest.raises(DataFormatError, match="no such file|cannot read"):
+        load_idx_digits(tmp_path / "b-images-idx3-ubyte.gz")  # its labels file is missing
+    with pytest.raises(DataFormatError, match="expected a .mat file"):
+        (tmp_path / "x.txt").write_text("hi")
+        load_labelled_file(tmp_path / "x.txt")
+
+
+def test_rows_are_column_major():
+    img = np.zeros((1, 32, 32))
+    img[0, 0, 1] = 1  # row 0, column 1
+    rows = images_to_rows(img)
+    assert rows[0, 32] == 1  # column-major: index = col * 32 + row
+    np.testing.assert_array_equal(rows_to_images(rows), img)
+
+
+def test_normalize_glyph_blank_and_aspect():
+    assert not normalize_glyph(np.zeros((50, 50))).any()
+    tall = np.zeros((100, 100))
+    tall[10:90, 45:55] = 1  # 80 x 10
+    out = normalize_glyph(tall) > 0.5
+    assert abs(out.any(1).sum() - EXTENT) <= 1
+    assert 2 <= out.any(0).sum() <= 5
+
+
+def test_stratified_split_proportions_and_determinism():
+    y = np.repeat(np.arange(3), [40, 100, 10])
+    a = stratified_split(y, seed=5)
+    b = stratified_split(y, seed=5)
+    for pa, pb in zip(a, b):
+        np.testing.assert_array_equal(pa, pb)
+    train, valid, test = a
+    assert len(set(train) | set(valid) | set(test)) == len(y)
+    assert not (set(train) & set(test)) and not (set(valid) & set(test))
+    assert list(np.bincount(y[test])) == [8, 20, 2]
+
+
+def test_augmentation_is_seeded_and_identity_when_switched_off(rng):
+    X = rng.random((5, 1024)).astype(np.float32)
+    aug = Augmentation()
+    np.testing.assert_array_equal(aug(X, np.random.default_rng(1)), aug(X, np.random.default_rng(1)))
+    assert not np.array_equal(aug(X, np.random.default_rng(1)), aug(X, np.random.default_rng(2)))
+    off = Augmentation(rotation=0, scale=0, shear=0, shift=0, stroke=0)
+    np.testing.assert_allclose(off(X, rng), X, atol=1e-6)
+
+
+def test_augmentation_shift_moves_the_character():
+    img = np.ones((1, 32, 32), np.float32)
+    img[0, 10:20, 14:18] = 0
+    aug = Augmentation(rotation=0, scale=0, shear=0, shift=3, stroke=0)
+    out = rows_to_images(aug(images_to_rows(img), np.random.default_rng(0)))[0]
+    ink_in, ink_out = np.argwhere(img[0] < 0.5).mean(0), np.argwhere(out < 0.5).mean(0)
+    moved = ink_out - ink_in
+    assert np.all(np.abs(moved) <= 3.01) and np.abs(moved).max() > 0.2
+    assert (out < 0.5).sum() == pytest.approx((img[0] < 0.5).sum(), rel=0.3)
+
+
+def test_augmentation_validates():
+    with pytest.raises(ValueError, match="rotation"):
+        Augmentation(rotation=90)
+
+
+def test_no_data_gives_a_clear_error(tmp_path):
+    assert available_datasets(tmp_path) == {}
+    with pytest.raises(FileNotFoundError, match="download"):
+        load_dataset(root=tmp_path)
+
+
+def test_nist36_files_are_used_as_they_are(tmp_path):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 72), ("valid", 36), ("test", 36)):
+        labels = np.arange(n) % 36
+        onehot = np.eye(36, dtype=np.uint8)[labels]
+        scipy.io.savemat(tmp_path / f"nist36_{split}.mat", {f"{split}_data": rng.random((n, 1024)),
+                                                            f"{split}_labels": onehot})
+    ds = load_dataset(root=tmp_path)
+    assert ds.name == "nist36"
+    assert (len(ds.train), len(ds.valid), len(ds.test)) == (72, 36, 36)
+
+
+# ------------------------------------------------------------- real data
+def test_real_default_dataset(real_dataset):
+    ds = real_dataset
+    sizes = ds.summary()
+    assert sizes["test"]["letters"] >= 200 and sizes["test"]["digits"] >= 1000
+    for split in ds.splits().values():
+        assert split.X.dtype == np.float32 and split.X.shape[1] == 1024
+        assert split.X.min() >= 0 and split.X.max() <= 1
+        assert set(np.unique(split.y)) == set(range(36))
+    assert ds.fingerprint() == load_dataset("handwriting").fingerprint()
+
+
+def _ink_stats(rows):
+    from skimage.morphology import skeletonize
+    widths, extents = [], []
+    for img in rows_to_images(rows):
+        ink = img < 0.5
+        widths.append(ink.sum() / max(skeletonize(ink).sum(), 1))
+        ys, xs = np.nonzero(ink)
+        extents.append(max(np.ptp(ys), np.ptp(xs)) + 1)
+    return np.median(widths), np.median(extents)
+
+
+def test_real_digits_match_the_letters_scale_and_stroke(real_dataset):
+    X, y = real_dataset.train.X, real_dataset.train.y
+    letters, digits = X[y < 26][:300], X[y >= 26][:300]
+    lw, le = _ink_stats(letters)
+    dw, de = _ink_stats(digits)
+    assert abs(le - de) <= 2, (le, de)
+    assert abs(lw - dw) <= 0.6, (lw, dw)
+    # both dark ink on a white background
+    assert np.median(letters) > 0.9 and np.median(digits) > 0.9
+
+
+def test_real_letters_mat_file():
+    need_real_data()
+    from mlcore.data.paths import data_dir
+    X, y = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
+    assert X.shape == (1040, 1024) and np.bincount(y).tolist() == [40] * 26

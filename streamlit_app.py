@@ -1,9 +1,16 @@
-"""Entry point: `streamlit run streamlit_app.py`."""
+"""Entry point: `streamlit run streamlit_app.py`.
+
+The pages live in app_pages/, not pages/: Streamlit treats a folder named
+pages/ beside the entry point as a legacy multipage app, and then a link
+straight to a page on a freshly started server shows the legacy navigation
+instead of this one.
+"""
 import streamlit as st
 
-st.set_page_config(page_title="Handwriting networks", page_icon="✍️", layout="wide")
+st.set_page_config(page_title="Handwriting networks", page_icon=":material/edit:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/ocr.py", title="Read a page", icon=":material/document_scanner:"),
 ]
 st.navigation(pages).run()

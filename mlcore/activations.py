@@ -48,7 +48,7 @@ class ReLU(Layer):
 
     def forward(self, x, training=False):
         self._mask = x > 0
-        return np.where(self._mask, x, 0).astype(x.dtype, copy=False)
+        return np.maximum(x, 0)
 
     def backward(self, grad):
         return grad * self._mask

@@ -42,7 +42,7 @@ def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_si
               dtype=np.float32) -> Network:
     """A small convolutional classifier on rows in the NIST convention.
 
-    Each stage is conv(kernel_size, 'same' padding) - ReLU - 2x2 max-pool; then
+    Each stage is conv(kernel_size, 'same' padding) - 2x2 max-pool - ReLU; then
     a ReLU dense layer (with optional dropout) and the softmax output.
     """
     channels = list(channels)
@@ -56,8 +56,10 @@ def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_si
     layers: list[Layer] = [RowsToImages(size)]
     c_in = 1
     for c in channels:
+        # Pool before ReLU: max and ReLU commute (ReLU is monotonic), and the
+        # ReLU then runs on a quarter of the values.
         layers += [Conv2D(c_in, c, kernel_size, 1, kernel_size // 2, rng=rng, dtype=dtype),
-                   activation("relu"), MaxPool2D(2)]
+                   MaxPool2D(2), activation("relu")]
         c_in = c
     flat = (size // 2 ** len(channels)) ** 2 * c_in
     layers += [Flatten(), Dense(flat, dense, init="he", rng=rng, dtype=dtype), activation("relu")]

@@ -11,23 +11,33 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 import mlcore
-from mlcore.architectures import build_mlp
+from mlcore.architectures import build_cnn, build_mlp
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import Dataset
 from mlcore.data.glyphs import INPUT_CONVENTION
+from mlcore.data.synthetic import synthetic_set
 from mlcore.metrics import classification_report
 from mlcore.network import Network
 from mlcore.optimizers import make_optimizer
 from mlcore.training import Callback, FitResult, TrainConfig, fit
 
+ARCHITECTURES = ("mlp", "cnn")
+
 
 @dataclass(frozen=True)
 class ClassifierRecipe:
-    hidden: tuple[int, ...] = (64,)
-    activation: str = "sigmoid"
-    init: str = "xavier"
+    arch: str = "mlp"
+    hidden: tuple[int, ...] = (64,)          # mlp: hidden layer sizes
+    activation: str = "sigmoid"              # mlp: hidden activation (a CNN uses ReLU)
+    init: str = "xavier"                     # mlp: weight initialisation (a CNN uses He)
+    channels: tuple[int, ...] = (32, 64)     # cnn: channels of each conv-pool stage
+    dense: int = 128                         # cnn: width of the dense layer
+    kernel_size: int = 3                     # cnn: convolution kernel size
     dropout: float = 0.0
+    synthetic: int = 0                       # stroke-font characters per class mixed into training
     optimizer: str = "sgd"
     lr: float = 0.0175
     momentum: float = 0.9
@@ -35,13 +45,22 @@ class ClassifierRecipe:
     train: TrainConfig = field(default_factory=TrainConfig)
     augmentation: Augmentation | None = None
 
+    def __post_init__(self):
+        if self.arch not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
+        if not isinstance(self.synthetic, int) or self.synthetic < 0:
+            raise ValueError(f"synthetic characters per class must be an integer >= 0, got {self.synthetic!r}")
+
     def build(self, n_classes: int) -> Network:
+        if self.arch == "cnn":
+            return build_cnn(self.channels, self.dense, kernel_size=self.kernel_size, n_out=n_classes,
+                             dropout=self.dropout, seed=self.train.seed)
         return build_mlp(self.hidden, self.activation, n_out=n_classes, init=self.init,
                          dropout=self.dropout, seed=self.train.seed)
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["hidden"] = list(self.hidden)
+        d["hidden"], d["channels"] = list(self.hidden), list(self.channels)
         return d
 
 
@@ -65,7 +84,11 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
     """Build (or take) the network, train it on dataset.train, and report every split."""
     network = network if network is not None else recipe.build(len(dataset.classes))
     optimizer = make_optimizer(recipe.optimizer, recipe.lr, recipe.momentum, recipe.weight_decay)
-    result = fit(network, optimizer, dataset.train.X, dataset.train.y, recipe.train,
+    X, y = dataset.train.X, dataset.train.y
+    if recipe.synthetic:
+        Xs, ys = synthetic_set(recipe.synthetic, seed=recipe.train.seed, classes=dataset.classes)
+        X, y = np.concatenate([X, Xs]), np.concatenate([y, ys])
+    result = fit(network, optimizer, X, y, recipe.train,
                  valid=(dataset.valid.X, dataset.valid.y), augment=recipe.augmentation,
                  callbacks=callbacks, should_stop=should_stop)
     metrics = {name: classification_report(split.y, network.predict(split.X), dataset.classes)

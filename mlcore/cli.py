@@ -1,4 +1,4 @@
-"""The command line: python -m mlcore {train,evaluate,gradcheck,download} ...
+"""The command line: python -m mlcore {train,evaluate,ocr,gradcheck,download} ...
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.activations import ACTIVATIONS
+from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import DataNotFoundError, load_dataset
 from mlcore.data.download import DATA_URL, DownloadError, download_nist36
@@ -64,10 +65,16 @@ def _add_train(sub) -> None:
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
-    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[64], help="hidden layer sizes")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid")
-    p.add_argument("--init", choices=sorted(INITIALIZERS), default="xavier", help="weight initialisation")
-    p.add_argument("--dropout", type=_finite_float, default=0.0, help="dropout rate after each hidden layer")
+    p.add_argument("--arch", choices=ARCHITECTURES, default="mlp",
+                   help="fully connected (mlp) or convolutional (cnn) network")
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=[64], help="mlp: hidden layer sizes")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid", help="mlp: hidden activation")
+    p.add_argument("--init", choices=sorted(INITIALIZERS), default="xavier", help="mlp: weight initialisation")
+    p.add_argument("--channels", type=_positive_int, nargs="+", default=[32, 64],
+                   help="cnn: channels of each conv(3x3)-maxpool-ReLU stage")
+    p.add_argument("--dense", type=_positive_int, default=128, help="cnn: width of the dense layer")
+    p.add_argument("--kernel-size", type=_positive_int, default=3, help="cnn: convolution kernel size (odd)")
+    p.add_argument("--dropout", type=_finite_float, default=0.0, help="dropout rate after the hidden/dense layers")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
     p.add_argument("--lr", type=_finite_float, default=0.0175, help="learning rate (on the mean batch loss)")
     p.add_argument("--momentum", type=_finite_float, default=0.9, help="momentum for --optimizer momentum")
@@ -77,6 +84,8 @@ def _add_train(sub) -> None:
     p.add_argument("--decay-step", type=int, default=0, help="epochs between learning-rate decays (0: none)")
     p.add_argument("--decay-factor", type=_finite_float, default=0.5, help="learning-rate multiplier at each decay")
     p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
+    p.add_argument("--synthetic", type=int, default=0,
+                   help="stroke-font characters per class (distorted) mixed into the training set")
     p.add_argument("--no-balance", dest="balance", action="store_false",
                    help="sample the training set as it is, instead of every class equally often")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
@@ -85,15 +94,20 @@ def _add_train(sub) -> None:
     p.set_defaults(func=_train)
 
 
-def _train(args) -> int:
-    from mlcore.classifier import ClassifierRecipe, train_classifier
-
-    recipe = ClassifierRecipe(
-        hidden=tuple(args.hidden), activation=args.activation, init=args.init, dropout=args.dropout,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+def recipe_from_args(args) -> ClassifierRecipe:
+    """The training recipe that `train`'s options describe."""
+    return ClassifierRecipe(
+        arch=args.arch, hidden=tuple(args.hidden), activation=args.activation, init=args.init,
+        channels=tuple(args.channels), dense=args.dense, kernel_size=args.kernel_size, dropout=args.dropout,
+        synthetic=args.synthetic, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
+        weight_decay=args.weight_decay,
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                           balance=args.balance, decay_step=args.decay_step, decay_factor=args.decay_factor),
         augmentation=Augmentation() if args.augment else None)
+
+
+def _train(args) -> int:
+    recipe = recipe_from_args(args)
     if args.out is not None and args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
@@ -129,14 +143,20 @@ def _add_evaluate(sub) -> None:
     p.set_defaults(func=_evaluate)
 
 
-def _evaluate(args) -> int:
-    model_path = args.model or default_classifier_path()
-    model = load_model(model_path)
+def _load_classifier(path: Path | None):
+    path = path or default_classifier_path()
+    model = load_model(path)
     if not model.classes:
-        raise ModelFileError(f"{model_path}: not a classifier (no class names)")
+        raise ModelFileError(f"{path}: not a classifier (no class names)")
+    model.metadata["path"] = str(path)
+    return model
+
+
+def _evaluate(args) -> int:
+    model = _load_classifier(args.model)
     X, y = load_labelled_file(args.data)
     report = classification_report(y, model.network.predict(X), model.classes)
-    _print_json({"data": str(args.data), "model": str(model_path), **report})
+    _print_json({"data": str(args.data), "model": model.metadata["path"], **report})
     return 0
 
 
@@ -163,6 +183,46 @@ def _gradcheck(args) -> int:
     _print_json({"tolerance": args.tol, "passed": passed, "max_rel_error": worst,
                  "checks": {name: [vars(r) for r in results] for name, results in suite.items()}})
     return 0 if passed else 1
+
+
+# ---------------------------------------------------------------- ocr
+def _add_ocr(sub) -> None:
+    p = sub.add_parser("ocr", help="read photographed handwritten pages",
+                       description="Print the text of each photo: lines separated by newlines, words by single "
+                                   "spaces. With several images each text follows a '==> NAME <==' header.")
+    p.add_argument("images", type=Path, nargs="+", help="JPEG, PNG, WebP, BMP or TIFF photos")
+    p.add_argument("--model", type=Path, default=None, help="classifier (default: the shipped classifier)")
+    p.add_argument("--json", action="store_true", help="print JSON with boxes, lines, labels and confidences")
+    p.add_argument("--no-correction", dest="correct", action="store_false",
+                   help="do not make each word all letters or all digits")
+    p.set_defaults(func=_ocr)
+
+
+def _ocr(args) -> int:
+    from mlcore.ocr.image_io import ImageLoadError
+    from mlcore.ocr.reader import read_page
+
+    model = _load_classifier(args.model)
+    results, failed = [], 0
+    for path in args.images:
+        try:
+            reading = read_page(path, model.network, model.classes, correct_words=args.correct)
+        except ImageLoadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            results.append({"image": str(path), "error": str(exc)})
+            continue
+        results.append({"image": str(path), **reading.to_dict()})
+    if args.json:
+        _print_json(results if len(results) > 1 else results[0])
+    else:
+        for r in results:
+            if "error" in r:
+                continue
+            if len(args.images) > 1:
+                print(f"==> {r['image']} <==")
+            print(r["text"])
+    return EXIT_USAGE if failed else 0
 
 
 # ---------------------------------------------------------------- download
@@ -195,7 +255,7 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_evaluate, _add_gradcheck, _add_download):
+    for add in (_add_train, _add_evaluate, _add_ocr, _add_gradcheck, _add_download):
         add(sub)
     return parser
 

@@ -86,11 +86,15 @@ class Conv2D(Layer):
         out += self.params["b"]
         return out.reshape(n, ho, wo, self.out_channels)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         n, ho, wo, _ = grad.shape
         g = grad.reshape(n * ho * wo, self.out_channels)
         self.grads["W"] = self._cols.T @ g
         self.grads["b"] = g.sum(axis=0)
+        if not input_grad:
+            return None
+        if self.stride == 1:
+            return self._input_grad_by_convolution(grad)
         k, s = self.kernel_size, self.stride
         dcols = (g @ self.params["W"].T).reshape(n, ho, wo, k, k, self.in_channels)
         dx = np.zeros(self._xshape, dtype=grad.dtype)
@@ -99,6 +103,20 @@ class Conv2D(Layer):
                 dx[:, i:i + s * ho:s, j:j + s * wo:s, :] += dcols[:, :, :, i, j, :]
         p = self.padding
         return dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p, :] if p else dx
+
+    def _input_grad_by_convolution(self, grad):
+        # With stride 1 the input gradient is itself a convolution: of the
+        # output gradient, padded by k-1-p, with the kernel flipped in space and
+        # its channel axes swapped. One more im2col and matrix product replace
+        # the scatter-add, which is several times slower.
+        k, p = self.kernel_size, self.padding
+        q = k - 1 - p
+        g = np.pad(grad, ((0, 0), (q, q), (q, q), (0, 0))) if q else grad
+        cols = _patches(g, k, k, 1)
+        n, h, w = cols.shape[:3]
+        flipped = (self.params["W"].reshape(k, k, self.in_channels, self.out_channels)[::-1, ::-1]
+                   .transpose(0, 1, 3, 2).reshape(k * k * self.out_channels, self.in_channels))
+        return (cols.reshape(n * h * w, -1) @ flipped).reshape(n, h, w, self.in_channels)
 
 
 class MaxPool2D(Layer):
@@ -121,21 +139,25 @@ class MaxPool2D(Layer):
         return (h // self.size, w // self.size, c)
 
     def forward(self, x, training=False):
-        n, h, w, c = x.shape
         s = self.size
-        windows = x.reshape(n, h // s, s, w // s, s, c).transpose(0, 1, 3, 5, 2, 4).reshape(n, h // s, w // s, c, s * s)
-        # The gradient goes to the first maximum of each window only, as the
-        # derivative of a max with ties is defined by the element selected.
-        self._arg = windows.argmax(axis=-1)
-        self._shape = x.shape
-        return np.take_along_axis(windows, self._arg[..., None], axis=-1)[..., 0]
+        # Running maximum over the s*s offsets of each window, remembering which
+        # offset won (the first, on ties): the gradient goes to that one element.
+        out = x[:, 0::s, 0::s]
+        arg = np.zeros(out.shape, dtype=np.int8)
+        for k in range(1, s * s):
+            cand = x[:, k // s::s, k % s::s]
+            better = cand > out
+            out = np.where(better, cand, out)
+            arg[better] = k
+        self._arg, self._shape = arg, x.shape
+        return out
 
     def backward(self, grad):
-        n, h, w, c = self._shape
         s = self.size
-        dwin = np.zeros((n, h // s, w // s, c, s * s), dtype=grad.dtype)
-        np.put_along_axis(dwin, self._arg[..., None], grad[..., None], axis=-1)
-        return dwin.reshape(n, h // s, w // s, c, s, s).transpose(0, 1, 4, 2, 5, 3).reshape(n, h, w, c)
+        dx = np.zeros(self._shape, dtype=grad.dtype)
+        for k in range(s * s):
+            dx[:, k // s::s, k % s::s] = np.where(self._arg == k, grad, 0)
+        return dx
 
 
 class Flatten(Layer):

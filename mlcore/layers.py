@@ -103,10 +103,10 @@ class Dense(Layer):
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         self.grads["W"] = self._x.T @ grad
         self.grads["b"] = grad.sum(axis=0)
-        return grad @ self.params["W"].T
+        return grad @ self.params["W"].T if input_grad else None
 
     def config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}

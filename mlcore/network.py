@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlcore.layers import Dense, Layer, layer_from_config
+from mlcore.layers import Layer, layer_from_config
 from mlcore.losses import LOSSES
 
 
@@ -41,8 +41,19 @@ class Network:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        for layer in reversed(self.layers):
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """Backpropagate `grad` (of the loss w.r.t. the output); returns it w.r.t. the input.
+
+        Training never uses the input gradient: with input_grad=False the pass
+        stops at the first layer with parameters, which computes only its own
+        gradients (for a CNN, the first convolution's input gradient is costly).
+        """
+        first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        for i in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[i]
+            if not input_grad and i == first and layer.params:
+                layer.backward(grad, input_grad=False)
+                return None
             grad = layer.backward(grad)
         return grad
 
@@ -50,7 +61,7 @@ class Network:
         """Mean loss on (x, y) and the raw output; leaves parameter gradients in `layer.grads`."""
         out = self.forward(x, training)
         loss = self.loss.forward(out, y)
-        self.backward(self.loss.backward())
+        self.backward(self.loss.backward(), input_grad=False)
         return loss, out
 
     def parameters(self):
@@ -94,11 +105,13 @@ class Network:
         return cls(layers, loss=arch["loss"], input_shape=tuple(arch["input_shape"]))
 
     def describe(self) -> str:
-        """A short human description such as '1024-64(sigmoid)-36'."""
+        """A short human description such as '1024-64(sigmoid)-36' or 'conv32-conv64-128(relu)-36'."""
         parts = [str(int(np.prod(self.input_shape)))]
         for layer in self.layers:
-            if isinstance(layer, Dense):
+            if layer.kind == "dense":
                 parts.append(str(layer.n_out))
-            elif not layer.params and parts and not parts[-1].endswith(")"):
+            elif layer.kind == "conv2d":
+                parts.append(f"conv{layer.kernel_size}x{layer.kernel_size}:{layer.out_channels}")
+            elif layer.kind in ("sigmoid", "tanh", "relu") and parts[-1][-1].isdigit() and len(parts) > 1:
                 parts[-1] += f"({layer.kind})"
         return "-".join(parts)

@@ -1,7 +1,12 @@
 """Headless tests of the Streamlit pages (streamlit.testing.v1.AppTest)."""
+import numpy as np
+import pytest
+from bad_images import BAD, EMPTY_PAGES, encode
+from conftest import need_real_data
+from known_pages import written_page
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from conftest import need_real_data
 from mlcore.data.paths import REPO_ROOT
 
 APP = str(REPO_ROOT / "streamlit_app.py")
@@ -22,3 +27,42 @@ def test_home_without_data_says_how_to_get_it(monkeypatch, tmp_path):
     assert not at.exception
     assert any("No handwriting data found" in w.value for w in at.warning)
     assert any("download" in w.value for w in at.warning)
+
+
+def _ocr_page():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app_pages/ocr.py").run()
+    assert not at.exception
+    return at
+
+
+def test_ocr_page_reads_a_sample_and_scores_it():
+    need_real_data()
+    at = _ocr_page()
+    at.radio[0].set_value("Sample page").run()
+    assert not at.exception
+    text = at.code[0].value
+    assert text.count("\n") >= 2
+    at.text_area[0].input(text).run()
+    assert at.metric[0].label == "Character accuracy" and at.metric[0].value == "100.0%"
+    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("download_button")) == 1
+
+
+def test_ocr_page_reads_an_upload():
+    at = _ocr_page()
+    at.file_uploader[0].set_value(("page.png", encode(Image.fromarray(
+        (written_page("HELLO THERE") * 255).astype(np.uint8)), "PNG"), "image/png")).run()
+    assert not at.exception and not at.error
+    assert at.code[0].value.count(" ") == 1 and len(at.code[0].value) == 11
+
+
+@pytest.mark.parametrize("name", sorted(BAD) + sorted(EMPTY_PAGES))
+def test_ocr_page_answers_bad_uploads_with_a_message(name):
+    at = _ocr_page()
+    content = {**BAD, **EMPTY_PAGES}[name]
+    at.file_uploader[0].set_value(("photo.png", content, "image/png")).run()
+    assert not at.exception
+    messages = [e.value for e in at.error] + [w.value for w in at.warning]
+    assert len(messages) == 1, messages
+    assert ("Could not read this photo" in messages[0]) or ("No writing found" in messages[0])

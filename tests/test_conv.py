@@ -32,9 +32,13 @@ def test_conv_matches_the_direct_loop(rng, k, stride, pad, size):
 
 @pytest.mark.parametrize("layer, shape", [
     (Conv2D(3, 4, 3, 1, 1), (2, 6, 6, 3)),
+    (Conv2D(2, 3, 3, 1, 0), (2, 6, 5, 2)),
+    (Conv2D(2, 3, 5, 1, 2), (2, 7, 7, 2)),
+    (Conv2D(1, 2, 3, 1, 2), (1, 4, 4, 1)),
     (Conv2D(2, 3, 3, 2, 0), (2, 7, 7, 2)),
     (Conv2D(2, 3, 5, 2, 2), (2, 8, 8, 2)),
     (MaxPool2D(2), (2, 6, 4, 3)),
+    (MaxPool2D(3), (1, 6, 3, 2)),
     (Flatten(), (2, 3, 3, 2)),
     (RowsToImages(4), (2, 16)),
 ])
@@ -49,6 +53,25 @@ def test_maxpool_picks_window_maxima_and_routes_gradient_to_them():
     np.testing.assert_array_equal(pool.forward(x)[0, :, :, 0], [[5, 7], [13, 15]])
     dx = pool.backward(np.ones((1, 2, 2, 1)))[0, :, :, 0]
     assert dx.sum() == 4 and dx[1, 1] == dx[1, 3] == dx[3, 1] == dx[3, 3] == 1
+
+
+def test_maxpool_gives_a_tied_window_one_gradient_not_several():
+    pool = MaxPool2D(2)
+    pool.forward(np.zeros((1, 2, 2, 1)))
+    dx = pool.backward(np.ones((1, 1, 1, 1)))
+    assert dx.sum() == 1.0
+
+
+def test_training_skips_only_the_unused_input_gradient(rng):
+    from mlcore.architectures import build_cnn
+    net = build_cnn((3, 4), 8, n_out=5, size=8, dtype=np.float64)
+    x, y = rng.random((4, 64)), rng.integers(0, 5, 4)
+    net.loss_and_gradients(x, y)  # skips the first convolution's input gradient
+    skipped = {key: layer.grads[name].copy() for key, layer, name in net.parameters()}
+    net.loss.forward(net.forward(x), y)
+    assert net.backward(net.loss.backward()).shape == (4, 64)
+    for key, layer, name in net.parameters():
+        np.testing.assert_array_equal(skipped[key], layer.grads[name])
 
 
 def test_rows_to_images_reads_column_major_rows():

@@ -70,7 +70,7 @@ def normalize_rows(rows: np.ndarray) -> np.ndarray:
 def images_to_rows(images: np.ndarray) -> np.ndarray:
     """Upright images (N, S, S) to column-major rows (N, S*S), float32."""
     images = np.asarray(images, dtype=np.float32)
-    return np.ascontiguousarray(images.transpose(0, 2, 1)).reshape(len(images), -1)
+    return np.ascontiguousarray(images.transpose(0, 2, 1)).reshape(len(images), images.shape[1] * images.shape[2])
 
 
 def rows_to_images(rows: np.ndarray, size: int = SIZE) -> np.ndarray:

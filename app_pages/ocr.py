@@ -1,0 +1,88 @@
+import streamlit as st
+
+from dashboard.figures import crop_mosaic, page_with_boxes
+from dashboard.models import model_chooser
+from dashboard.ocr_view import read_photo
+from mlcore.data.paths import data_dir
+from mlcore.ocr.image_io import ImageLoadError
+from mlcore.ocr.page import WORK_SIDE
+from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
+
+st.title("Read a handwritten page")
+st.markdown("Upload a photo of a page written in **capital letters and digits**, take one with your camera, or "
+            "pick a sample. Every character found is boxed (one colour per line) and labelled with what the "
+            "network reads; dashed red boxes are the ones it is unsure of.")
+
+samples = sorted(p for p in (data_dir() / "pages").glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
+sources = ["Upload a photo", "Take a photo"] + (["Sample page"] if samples else [])
+source = st.radio("Photo", sources, horizontal=True, label_visibility="collapsed")
+
+data, name = None, None
+if source == "Upload a photo":
+    upload = st.file_uploader("Photo of a page", type=PHOTO_TYPES)
+    if upload is not None:
+        data, name = upload.getvalue(), upload.name
+elif source == "Take a photo":
+    shot = st.camera_input("Photo of a page")
+    if shot is not None:
+        data, name = shot.getvalue(), "camera.jpg"
+else:
+    chosen = st.selectbox("Sample page", samples, format_func=lambda p: p.name)
+    data, name = chosen.read_bytes(), chosen.name
+
+with st.sidebar:
+    path, model = model_chooser("ocr_model")
+
+with st.expander("Pipeline settings"):
+    st.markdown("Defaults are automatic; the values the reader chose for this photo are listed below.")
+    work_side = st.slider("Working resolution (longest side, pixels)", 800, 2400, WORK_SIDE, 100,
+                          help="Photos are processed at this size: larger is slower but keeps fine strokes.")
+    correct = st.toggle("Keep each word all letters or all digits", value=True,
+                        help="Picks, per word, whichever reading (letters or digits) is more probable.")
+    low = st.slider("Highlight characters below this confidence", 0.0, 1.0, 0.6, 0.05)
+
+if data is None or model is None:
+    st.stop()
+
+try:
+    view = read_photo(data, str(path), model, work_side, correct)
+except ImageLoadError as exc:
+    st.error(f"Could not read this photo: {exc}")
+    st.stop()
+
+if not view.characters:
+    st.warning("No writing found on this photo. Is the page in focus and the writing dark enough?")
+    st.image(view.photo, caption=name, clamp=True)
+    st.stop()
+
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(page_with_boxes(view.photo, view.photo_scale, view.characters, low), use_container_width=True)
+with right:
+    st.subheader("Text")
+    st.code(view.text, language=None)
+    st.download_button("Download the text", view.text, file_name=f"{name.rsplit('.', 1)[0]}.txt")
+    if correct and view.raw_text != view.text:
+        with st.popover("Before word correction"):
+            st.code(view.raw_text, language=None)
+    truth = st.text_area("True text (to score the reading)", placeholder="Type what the page says")
+    if truth.strip():
+        acc = character_accuracy(view.text, truth)
+        breaks = word_break_accuracy(view.text, truth)
+        cols = st.columns(2)
+        cols[0].metric("Character accuracy", f"{acc:.1%}")
+        cols[1].metric("Word breaks", "n/a" if breaks is None else f"{breaks:.0%}",
+                       help="Only defined when lines and characters per line match the true text.")
+
+st.subheader("What the network sees")
+st.caption("Each character cut out, straightened, scaled and centred into 32x32 pixels as in its training data.")
+st.plotly_chart(crop_mosaic(view.crops, [c.label for c in view.characters],
+                            [c.confidence for c in view.characters], low), use_container_width=True)
+
+with st.expander("Automatic settings for this photo"):
+    st.write({"working resolution (px)": view.work_side, "skew corrected (degrees)": round(view.skew, 1),
+              "median character height (px in the photo)": round(view.char_height, 1),
+              "ink threshold (darker than paper by)": round(view.ink_threshold, 3),
+              "characters": len(view.characters), "lines": view.text.count("\n") + 1})

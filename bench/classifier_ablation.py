@@ -1,0 +1,81 @@
+"""What each step contributes to the classifier: one training run per row.
+
+    MLCORE_DATA_DIR=../shared/data python bench/classifier_ablation.py [--only NAME ...] [--seeds 0 1 2]
+
+Each row is a `python -m mlcore train` command line (the same parser builds its
+recipe), trained on the 'handwriting' dataset and reported on the valid and
+test splits: letters, digits and balanced accuracy. Rows are chosen and
+compared on valid; test is reported, never used to choose. With several
+seeds, each figure is the mean and the spread (sample standard deviation).
+Prints a Markdown table and writes the raw results as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlcore.classifier import train_classifier  # noqa: E402
+from mlcore.cli import build_parser, recipe_from_args  # noqa: E402
+from mlcore.data.datasets import load_dataset  # noqa: E402
+
+CNN = "--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10"
+ROWS = [
+    ("cnn", f"{CNN} --no-balance"),
+    ("+ balance", CNN),
+    ("+ augmentation", f"{CNN} --augment"),
+    ("+ synthetic 100/class", f"{CNN} --augment --synthetic 100"),
+    ("+ dropout 0.3", f"{CNN} --augment --synthetic 100 --dropout 0.3"),
+    ("smaller 16-32 channels", f"{CNN} --augment --synthetic 100 --dropout 0.3 --channels 16 32"),
+    ("wider 32-64, dense 256", f"{CNN} --augment --synthetic 100 --dropout 0.3 --dense 256"),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", default=None, help="row names to run")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--json", type=Path, default=Path("bench/results/classifier_ablation.json"))
+    args = parser.parse_args()
+    dataset = load_dataset("handwriting")
+    rows = []
+    for name, flags in ROWS:
+        if args.only and name not in args.only:
+            continue
+        runs = []
+        for seed in args.seeds:
+            cli = build_parser().parse_args(["train", *shlex.split(flags), "--seed", str(seed)])
+            start = time.perf_counter()
+            trained = train_classifier(dataset, recipe_from_args(cli))
+            runs.append({"seed": seed, "seconds": time.perf_counter() - start,
+                         **{f"{split}_{part}": (m[part]["accuracy"] if part != "balanced" else m["balanced_accuracy"])
+                            for split, m in trained.metrics.items() if split != "train"
+                            for part in ("letters", "digits", "balanced")}})
+            print(f"{name} seed {seed}: " + json.dumps({k: round(v, 4) for k, v in runs[-1].items()}), file=sys.stderr)
+        rows.append({"name": name, "command": f"python -m mlcore train --dataset handwriting {flags}", "runs": runs})
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(rows, indent=2))
+
+    def cell(runs, key):
+        values = [r[key] * 100 for r in runs]
+        if len(values) == 1:
+            return f"{values[0]:.1f}"
+        return f"{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}"
+
+    keys = [f"{s}_{p}" for s in ("valid", "test") for p in ("letters", "digits", "balanced")]
+    print("| step | " + " | ".join(k.replace("_", " ") for k in keys) + " | s/run |")
+    print("|---|" + "---|" * (len(keys) + 1))
+    for row in rows:
+        secs = statistics.mean(r["seconds"] for r in row["runs"])
+        print(f"| {row['name']} | " + " | ".join(cell(row["runs"], k) for k in keys) + f" | {secs:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

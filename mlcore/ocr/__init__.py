@@ -1,0 +1,1 @@
+"""Reading photographed handwritten pages: load, find the ink, lines, words, characters."""

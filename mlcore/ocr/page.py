@@ -1,0 +1,118 @@
+"""From a photo to an ink map: working resolution, lighting, the page, the ink.
+
+- The photo is brought to a bounded working resolution (WORK_SIDE pixels on
+  its longest side) so that a 12-megapixel photo costs what a small one does.
+- Uneven light and shadows are removed by dividing by an estimate of the paper
+  brightness (a median over a coarse grid, which ignores thin dark strokes).
+- The page is found as the large bright region of that estimate when it stands
+  out clearly from its surroundings (a desk, a table); otherwise the whole
+  photo is taken to be the page.
+- Ink is what is clearly darker than the paper around it, thresholded with
+  hysteresis so that faint parts of a stroke stay attached to its dark parts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from skimage.filters import apply_hysteresis_threshold, threshold_otsu
+from skimage.transform import resize
+
+WORK_SIDE = 1600          # longest side of the working image, in pixels
+BACKGROUND_CELL = 24      # coarse grid cell for the paper-brightness estimate, in working pixels
+PAGE_CONTRAST = 1.8       # paper must be this much brighter than its surroundings to be cut out
+MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
+
+
+@dataclass
+class InkMap:
+    gray: np.ndarray        # working-resolution grayscale photo, 1 = white
+    ink: np.ndarray         # soft ink strength in [0, 1] (0 = paper), lighting removed
+    mask: np.ndarray        # thresholded ink (bool)
+    page: np.ndarray        # where the page is (bool)
+    scale: float            # working pixels per original pixel
+    threshold: float        # the high hysteresis threshold used
+
+
+def to_working_resolution(gray: np.ndarray, side: int = WORK_SIDE) -> tuple[np.ndarray, float]:
+    scale = min(1.0, side / max(gray.shape))
+    if scale == 1.0:
+        return gray.astype(np.float32), 1.0
+    shape = (max(1, round(gray.shape[0] * scale)), max(1, round(gray.shape[1] * scale)))
+    return resize(gray, shape, order=1, anti_aliasing=True, preserve_range=True).astype(np.float32), scale
+
+
+def paper_brightness(gray: np.ndarray, cell: int = BACKGROUND_CELL) -> np.ndarray:
+    """A smooth estimate of the paper's brightness everywhere (ink removed)."""
+    h, w = gray.shape
+    gh, gw = max(1, h // cell), max(1, w // cell)
+    coarse = resize(gray, (gh, gw), order=1, anti_aliasing=False, preserve_range=True)
+    # A high percentile of each neighbourhood is paper even where strokes are dense.
+    coarse = ndimage.percentile_filter(coarse, 80, size=5, mode="nearest")
+    coarse = ndimage.uniform_filter(coarse, 3, mode="nearest")
+    return np.maximum(resize(coarse, (h, w), order=1, preserve_range=True), 1e-3).astype(np.float32)
+
+
+def find_page(background: np.ndarray) -> np.ndarray:
+    """The page as a mask: the largest bright region, if it is clearly brighter than the rest."""
+    everything = np.ones(background.shape, dtype=bool)
+    if np.ptp(background) < 0.05:
+        return everything
+    bright = background > threshold_otsu(background)
+    labels, n = ndimage.label(bright)
+    if n == 0:
+        return everything
+    sizes = ndimage.sum_labels(np.ones_like(labels), labels, index=np.arange(1, n + 1))
+    page = labels == 1 + int(np.argmax(sizes))
+    page = ndimage.binary_fill_holes(page)
+    inside, outside = np.median(background[page]), np.median(background[~page]) if (~page).any() else 0
+    if page.mean() > 0.97 or page.mean() < 0.1 or inside < PAGE_CONTRAST * outside:
+        return everything  # no clear page edge: a shadow or a light table, not a desk
+    # Stay clear of the page's own edge, where the shadow of its border looks like ink.
+    return ndimage.binary_erosion(page, iterations=max(2, round(0.01 * max(background.shape))))
+
+
+def ink_map(gray: np.ndarray, side: int = WORK_SIDE) -> InkMap:
+    work, scale = to_working_resolution(gray, side)
+    lo, hi = np.percentile(work, [0.5, 99.5])
+    if hi - lo < MIN_INK_CONTRAST / 2 or hi < 0.05:
+        # One flat colour (a blank page, a covered lens): nothing to read.
+        nothing = np.zeros(work.shape, dtype=bool)
+        return InkMap(work, np.zeros_like(work), nothing, ~nothing, scale, 1.0)
+    background = paper_brightness(work)
+    page = find_page(background)
+    ink = np.clip(1.0 - work / background, 0.0, 1.0)
+    ink[~page] = 0.0
+    values = ink[page]
+    # Otsu separates ink from paper noise; the floor keeps a blank page blank.
+    high = max(threshold_otsu(values) if np.ptp(values) > 0 else 1.0, MIN_INK_CONTRAST)
+    return InkMap(work, ink, threshold_ink(ink, high), page, scale, float(high))
+
+
+MIN_DESKEW = 1.0   # degrees; smaller skews are left alone (rotating blurs the strokes slightly)
+
+
+def deskew(ink: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """The ink map rotated by `angle` degrees (counter-clockwise), on a canvas that holds it all.
+
+    Returns the rotated map and the 3x3 matrix taking its (x, y) pixel
+    coordinates back to the input's.
+    """
+    h, w = ink.shape
+    t = np.deg2rad(angle)
+    c, s = np.cos(t), np.sin(t)
+    new_w = int(np.ceil(abs(w * c) + abs(h * s)))
+    new_h = int(np.ceil(abs(w * s) + abs(h * c)))
+    # Output (x, y) -> input (x, y): move to the output centre, rotate back, move to the input centre.
+    to_input = (np.array([[1, 0, (w - 1) / 2], [0, 1, (h - 1) / 2], [0, 0, 1]])
+                @ np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+                @ np.array([[1, 0, -(new_w - 1) / 2], [0, 1, -(new_h - 1) / 2], [0, 0, 1]]))
+    yy, xx = np.mgrid[0:new_h, 0:new_w]
+    src = to_input @ np.stack([xx.ravel(), yy.ravel(), np.ones(xx.size)])
+    rotated = ndimage.map_coordinates(ink, [src[1], src[0]], order=1, cval=0.0).reshape(new_h, new_w)
+    return rotated.astype(np.float32), to_input
+
+
+def threshold_ink(ink: np.ndarray, high: float) -> np.ndarray:
+    return apply_hysteresis_threshold(ink, high / 2, high)

@@ -1,0 +1,66 @@
+"""Every kind of bad or unusual input a user can upload, built in memory."""
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+from PIL import Image
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def huge_png_header(side: int = 30000) -> bytes:
+    """A valid PNG header claiming side x side pixels (the pixel data never needs to exist)."""
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (side + 1))  # one row; a decoder would fail later, we refuse first
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat) + _png_chunk(b"IEND", b"")
+
+
+def encode(img: Image.Image, fmt: str, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+def page_like(size=(400, 300)) -> np.ndarray:
+    """A light page with a dark bar: enough to tell orientation and colour handling apart."""
+    a = np.full(size[::-1], 230, np.uint8)
+    a[40:80, 30:250] = 20  # a dark bar near the top
+    return a
+
+
+def exif_rotated_jpeg() -> bytes:
+    """A JPEG stored sideways with EXIF orientation 6 (rotate 90 clockwise to view)."""
+    img = Image.fromarray(np.rot90(page_like(), 1).copy())  # stored rotated counter-clockwise
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return encode(img, "JPEG", exif=exif.tobytes(), quality=95)
+
+
+BAD = {
+    "non-image bytes": b"this is a text file, not a photo\n" * 20,
+    "0-byte file": b"",
+    "truncated JPEG": encode(Image.fromarray(page_like()), "JPEG")[:600],
+    "1x1 image": encode(Image.new("L", (1, 1), 255), "PNG"),
+    "30000x30000 PNG": huge_png_header(),
+}
+
+UNUSUAL = {
+    "16-bit PNG": encode(Image.fromarray((page_like().astype(np.uint16) * 257)), "PNG"),
+    "RGBA PNG": encode(Image.fromarray(np.dstack([page_like()] * 3 + [np.full((300, 400), 255, np.uint8)])), "PNG"),
+    "grayscale image": encode(Image.fromarray(page_like()), "PNG"),
+    "CMYK JPEG": encode(Image.fromarray(page_like()).convert("CMYK"), "JPEG"),
+    "EXIF-rotated JPEG": exif_rotated_jpeg(),
+    "WebP": encode(Image.fromarray(page_like()), "WEBP"),
+    "BMP": encode(Image.fromarray(page_like()), "BMP"),
+    "TIFF": encode(Image.fromarray(page_like()), "TIFF"),
+}
+
+EMPTY_PAGES = {
+    "blank white page": encode(Image.new("L", (800, 600), 250), "PNG"),
+    "all-black image": encode(Image.new("L", (800, 600), 0), "PNG"),
+}

@@ -1,0 +1,28 @@
+"""Pages whose text is known exactly: drawn with a stroke font."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlcore.data.synthetic import StrokeStyle, render
+
+PLAIN = StrokeStyle(slant=0, rotation=0, aspect=0, elastic=0, width=(5, 5))
+
+
+def written_page(text: str, letter_gap=10, word_gap=60, line_gap=40, seed=0) -> np.ndarray:
+    """A white page with `text` drawn in a stroke font: a page whose truth is known exactly."""
+    rng = np.random.default_rng(seed)
+    lines = text.split("\n")
+    page = np.full((len(lines) * (64 + line_gap) + 2 * line_gap, 1400), 0.92, np.float32)
+    y = line_gap
+    for line in lines:
+        x = 40
+        for word in line.split(" "):
+            for ch in word:
+                ink = render(ch, "futural", rng, PLAIN)
+                cols = np.flatnonzero(ink.max(0) > 0.5)
+                ink = ink[:, cols[0]:cols[-1] + 1]
+                page[y:y + 64, x:x + ink.shape[1]] -= 0.85 * ink
+                x += ink.shape[1] + letter_gap
+            x += word_gap - letter_gap
+        y += 64 + line_gap
+    return np.clip(page, 0, 1)

@@ -1,0 +1,56 @@
+"""Harder photos made from the clean pages: the conditions real users shoot in."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from skimage.transform import rescale, resize, rotate
+
+
+def rotated(gray: np.ndarray, degrees: float) -> np.ndarray:
+    # Corners revealed by the rotation are filled with the page's own paper colour.
+    return rotate(gray, degrees, resize=True, mode="constant", cval=float(np.percentile(gray, 90)))
+
+
+def shrunk(gray: np.ndarray, width: int = 1000) -> np.ndarray:
+    return rescale(gray, width / gray.shape[1], anti_aliasing=True)
+
+
+def jpeg(gray: np.ndarray, quality: int = 30) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(buf), dtype=np.float32) / 255.0
+
+
+def on_desk(gray: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The page, at 70% size, lying on a dark wooden desk (grain: stretched noise)."""
+    rng = np.random.default_rng(seed)
+    h, w = gray.shape
+    grain = ndimage.gaussian_filter(rng.standard_normal((h, w)), sigma=(1.5, 40))
+    grain = (grain - grain.min()) / np.ptp(grain)
+    desk = 0.18 + 0.17 * grain + 0.03 * rng.standard_normal((h, w))
+    page = resize(gray, (int(h * 0.7), int(w * 0.7)), anti_aliasing=True)
+    top, left = (h - page.shape[0]) // 3, (w - page.shape[1]) // 2
+    out = desk.copy()
+    out[top:top + page.shape[0], left:left + page.shape[1]] = page
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def shadowed(gray: np.ndarray) -> np.ndarray:
+    """A hand's shadow: light falling from 100% to 45% across the page, diagonally."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    ramp = (xx / w + yy / h) / 2
+    return (gray * (1.0 - 0.55 * ramp)).astype(np.float32)
+
+
+CONDITIONS = {
+    "rotated +15": lambda g: rotated(g, 15),
+    "rotated -15": lambda g: rotated(g, -15),
+    "1000 px wide": shrunk,
+    "JPEG quality 30": jpeg,
+    "on a dark desk": on_desk,
+    "shadow gradient": shadowed,
+}

@@ -1,0 +1,147 @@
+import json
+
+import numpy as np
+import pytest
+from bad_images import BAD, EMPTY_PAGES, UNUSUAL
+from conftest import need_real_data
+from known_pages import written_page
+from photo_conditions import CONDITIONS
+
+from mlcore.cli import main
+from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.model_io import load_model
+from mlcore.ocr.image_io import ImageLoadError, load_image
+from mlcore.ocr.layout import layout
+from mlcore.ocr.page import deskew, ink_map
+from mlcore.ocr.reader import read_page
+from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(default_classifier_path())
+
+
+# ------------------------------------------------------------ layout on known pages
+def test_layout_of_a_known_page():
+    truth = "HELLO WORLD\nAB 12 CD\nXYZ"
+    lay = layout(ink_map(written_page(truth)).mask)
+    assert [len(line) for line in lay.lines] == [10, 6, 3]
+    pattern = "\n".join("".join((" " if b else "") + "x" for b in brk) for brk in lay.word_breaks)
+    assert pattern == "xxxxx xxxxx\nxx xx xx\nxxx"
+
+
+def test_evenly_spaced_letters_are_one_word():
+    lay = layout(ink_map(written_page("ABCDEFG", letter_gap=40)).mask)
+    assert lay.word_breaks == [[False] * 7]
+
+
+def test_skew_is_estimated_and_undone():
+    page = written_page("HELLO WORLD\nSKEWED PAGE\nTHIRD LINE")
+    for angle in (-12.0, 8.0):
+        tilted, _ = deskew(page, angle)  # rotating a page: deskew works on any image
+        tilted = np.where(tilted == 0, 0.92, tilted)
+        lay = layout(ink_map(tilted).mask)
+        assert lay.skew == pytest.approx(-angle, abs=1.0)
+
+
+def test_periods_and_specks_are_not_characters():
+    page = written_page("AB CD")
+    page[60:66, 600:606] = 0.1    # a period-sized dot between the words
+    page[5:7, 5:7] = 0.1          # a speck
+    lay = layout(ink_map(page).mask)
+    assert sum(len(line) for line in lay.lines) == 4
+    assert len(lay.dropped) >= 2
+
+
+def test_reading_a_known_page(model):
+    truth = "HELLO WORLD\nTHE 42 CATS"
+    reading = read_page(written_page(truth), model.network, model.classes)
+    assert reading.text.count("\n") == 1
+    assert character_accuracy(reading.text, truth) >= 0.85
+    assert word_break_accuracy(reading.text, truth) == 1.0
+    c = reading.characters[0]
+    assert c.line == 0 and c.word == 0 and len(c.top) == 3 and c.top[0][1] >= c.top[1][1]
+    assert reading.crops.shape == (len(reading.characters), 32, 32)
+
+
+# ------------------------------------------------------------ scoring
+def test_scoring_definitions():
+    assert edit_distance("KITTEN", "SITTING") == 3
+    assert character_accuracy("HELL0 W0RLD", "HELLO WORLD") == pytest.approx(1 - 2 / 10)
+    assert character_accuracy("A B\nC", "ABC") == 1.0
+    assert word_break_accuracy("AB CD", "ABC D") == pytest.approx(1 / 3)  # A-B right, B-C and C-D wrong
+    assert word_break_accuracy("AB\nCD", "ABCD") is None
+
+
+# ------------------------------------------------------------ inputs
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_inputs_get_a_clear_message(name):
+    with pytest.raises(ImageLoadError) as exc:
+        load_image(BAD[name])
+    message = str(exc.value)
+    assert "the upload" in message and len(message) < 200
+
+
+@pytest.mark.parametrize("name", sorted(UNUSUAL))
+def test_unusual_formats_are_normalised(name):
+    gray = load_image(UNUSUAL[name])
+    assert gray.dtype == np.float32 and gray.shape == (300, 400)  # EXIF rotation undone
+    assert gray[40:80, 30:250].mean() < 0.2 and gray[150:].mean() > 0.8  # the bar is dark and at the top
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY_PAGES))
+def test_pages_without_text_read_as_empty(name, model):
+    reading = read_page(EMPTY_PAGES[name], model.network, model.classes)
+    assert reading.text == "" and reading.characters == []
+
+
+def test_cli_ocr_bad_and_good_inputs(tmp_path, capsys):
+    bad = tmp_path / "truncated.jpg"
+    bad.write_bytes(BAD["truncated JPEG"])
+    assert main(["ocr", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "truncated" in err and "Traceback" not in err
+    good = tmp_path / "page.png"
+    from PIL import Image
+    Image.fromarray((written_page("HI THERE") * 255).astype(np.uint8)).save(good)
+    assert main(["ocr", str(good), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["characters"]) == 7 and out["text"].count(" ") == 1
+    first = out["characters"][0]
+    assert set(first) >= {"box", "corners", "line", "word", "label", "confidence", "top"}
+
+
+# ------------------------------------------------------------ the real pages
+def _pages():
+    need_real_data("handwriting")
+    folder = data_dir() / "pages"
+    truth = json.loads((folder / "ground_truth.json").read_text())
+    return {name: (load_image(folder / name), text) for name, text in truth.items()}
+
+
+@pytest.fixture(scope="module")
+def pages():
+    return _pages()
+
+
+def test_real_pages_lines_words_and_characters(pages, model):
+    total_err = total_len = 0
+    for name, (gray, truth) in pages.items():
+        reading = read_page(gray, model.network, model.classes)
+        assert reading.text.count("\n") == truth.count("\n"), name
+        assert word_break_accuracy(reading.text, truth) >= 0.95, name
+        ref = truth.replace(" ", "").replace("\n", "")
+        total_err += edit_distance(reading.text.replace(" ", "").replace("\n", ""), ref)
+        total_len += len(ref)
+    assert 1 - total_err / total_len >= 0.93
+
+
+@pytest.mark.parametrize("condition", sorted(CONDITIONS))
+def test_real_pages_under_harder_conditions(pages, model, condition):
+    clean, hard = [], []
+    for name, (gray, truth) in pages.items():
+        clean.append(character_accuracy(read_page(gray, model.network, model.classes).text, truth))
+        hard.append(character_accuracy(read_page(CONDITIONS[condition](gray), model.network, model.classes).text,
+                                       truth))
+    assert np.mean(hard) >= np.mean(clean) - 0.05, (condition, hard, clean)

@@ -11,6 +11,8 @@ st.set_page_config(page_title="Handwriting networks", page_icon=":material/edit:
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
     st.Page("app_pages/ocr.py", title="Read a page", icon=":material/document_scanner:"),
 ]
 st.navigation(pages).run()

@@ -1,14 +1,21 @@
 import streamlit as st
 
-from dashboard.data import dataset, dataset_names, default_classifier
-from mlcore.data.paths import ENV_VAR, data_dir
+from dashboard.data import dataset, dataset_names
+from dashboard.models import load_classifier
+from mlcore.data.paths import ENV_VAR, data_dir, default_classifier_path
 
 st.title("How neural networks read handwriting")
 st.markdown(
-    "Fully connected networks written from scratch in numpy (`mlcore`), trained on real "
-    "handwritten letters (NIST) and digits (MNIST). Every step - initialisation, backprop, "
-    "optimizers - is our own code, checked against numerical gradients."
+    "Neural networks written from scratch in numpy (`mlcore`): fully connected and convolutional, "
+    "trained on real handwritten letters (NIST) and digits (MNIST). Every step - initialisation, "
+    "backpropagation, optimizers - is our own code, checked against numerical gradients."
 )
+
+cols = st.columns(3)
+cols[0].page_link("app_pages/train.py", label="**Train** a network and watch it learn",
+                  icon=":material/model_training:")
+cols[1].page_link("app_pages/runs.py", label="Compare your **runs**", icon=":material/table_chart:")
+cols[2].page_link("app_pages/ocr.py", label="**Read** a photographed page", icon=":material/document_scanner:")
 
 names = dataset_names()
 if not names:
@@ -28,7 +35,7 @@ else:
                    "`python -m mlcore download` fetches it into the data directory.")
 
 st.subheader("The shipped classifier")
-model = default_classifier()
+model = load_classifier(default_classifier_path())
 meta = model.metadata
 test = meta["metrics"]["test"]
 st.write(f"`{meta['description']}`, {meta['n_parameters']:,} parameters, trained on the "

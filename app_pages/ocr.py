@@ -59,7 +59,7 @@ if not view.characters:
 
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(page_with_boxes(view.photo, view.photo_scale, view.characters, low), use_container_width=True)
+    st.plotly_chart(page_with_boxes(view.photo, view.photo_scale, view.characters, low), width="stretch")
 with right:
     st.subheader("Text")
     st.code(view.text, language=None)
@@ -79,7 +79,7 @@ with right:
 st.subheader("What the network sees")
 st.caption("Each character cut out, straightened, scaled and centred into 32x32 pixels as in its training data.")
 st.plotly_chart(crop_mosaic(view.crops, [c.label for c in view.characters],
-                            [c.confidence for c in view.characters], low), use_container_width=True)
+                            [c.confidence for c in view.characters], low), width="stretch")
 
 with st.expander("Automatic settings for this photo"):
     st.write({"working resolution (px)": view.work_side, "skew corrected (degrees)": round(view.skew, 1),

@@ -8,8 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlcore.data.datasets import available_datasets, load_dataset
-from mlcore.data.paths import data_dir, default_classifier_path
-from mlcore.model_io import load_model
+from mlcore.data.paths import data_dir
 
 
 @st.cache_data(show_spinner="Loading handwriting data...")
@@ -28,9 +27,3 @@ def _dataset_names(root: str) -> list[str]:
 
 def dataset_names() -> list[str]:
     return _dataset_names(str(data_dir()))
-
-
-@st.cache_resource
-def default_classifier():
-    """The shipped classifier, shared read-only by every session."""
-    return load_model(default_classifier_path())

@@ -39,23 +39,86 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
     return fig
 
 
-def crop_mosaic(crops: np.ndarray, labels: list[str], confidences: list[float], low_confidence: float,
-                per_row: int = 16) -> go.Figure:
-    """The 32x32 inputs the network saw, in reading order, each captioned with its prediction."""
-    n = len(crops)
+def image_mosaic(images: np.ndarray, captions: list[str], colours: list[str] | None = None,
+                 per_row: int = 16, height_per_row: int = 70) -> go.Figure:
+    """Small grayscale images (N, H, W) in a grid, each with a caption above it."""
+    n = len(images)
+    h, w = images.shape[1:] if n else (32, 32)
     rows = max(1, int(np.ceil(n / per_row)))
-    tile = 34
-    mosaic = np.ones((rows * (tile + 14), per_row * tile))
-    for i, crop in enumerate(crops):
+    cell_w, cell_h = w + 2, h + 14
+    mosaic = np.ones((rows * cell_h, per_row * cell_w))
+    for i, img in enumerate(images):
         r, c = divmod(i, per_row)
-        mosaic[r * (tile + 14) + 14: r * (tile + 14) + 14 + 32, c * tile: c * tile + 32] = crop
-    img = (mosaic * 255).astype(np.uint8)
+        mosaic[r * cell_h + 14: r * cell_h + 14 + h, c * cell_w: c * cell_w + w] = img
+    img = (np.clip(mosaic, 0, 1) * 255).astype(np.uint8)
     fig = go.Figure(go.Image(z=np.dstack([img] * 3), hoverinfo="skip"))
-    for i, (label, p) in enumerate(zip(labels, confidences)):
+    for i, caption in enumerate(captions):
         r, c = divmod(i, per_row)
-        fig.add_annotation(x=c * tile + 16, y=r * (tile + 14) + 6, text=f"{label} {p:.0%}", showarrow=False,
-                           font=dict(size=10, color=LOW_CONFIDENCE_COLOUR if p < low_confidence else "#333"))
-    fig.update_layout(height=max(120, rows * 70), margin=dict(l=0, r=0, t=0, b=0))
+        fig.add_annotation(x=c * cell_w + w / 2, y=r * cell_h + 6, text=caption, showarrow=False,
+                           font=dict(size=10, color=colours[i] if colours else "#333"))
+    fig.update_layout(height=max(120, rows * height_per_row), margin=dict(l=0, r=0, t=0, b=0))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
+    return fig
+
+
+def crop_mosaic(crops: np.ndarray, labels: list[str], confidences: list[float], low_confidence: float) -> go.Figure:
+    """The 32x32 inputs the network saw, in reading order, each captioned with its prediction."""
+    return image_mosaic(crops, [f"{label} {p:.0%}" for label, p in zip(labels, confidences)],
+                        [LOW_CONFIDENCE_COLOUR if p < low_confidence else "#333" for p in confidences])
+
+
+RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2"]
+
+
+def learning_curves(histories: dict[str, dict[str, list]], height: int = 330) -> go.Figure:
+    """Loss and accuracy per epoch, train (dashed) and valid (solid), one colour per run."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss (mean cross-entropy)", "Accuracy"))
+    for k, (name, h) in enumerate(histories.items()):
+        colour = RUN_COLOURS[k % len(RUN_COLOURS)]
+        for col, (train_key, valid_key) in enumerate((("train_loss", "valid_loss"), ("train_acc", "valid_acc")), 1):
+            for key, dash, label in ((train_key, "dash", "train"), (valid_key, "solid", "valid")):
+                values = h.get(key) or []
+                if not any(v is not None for v in values):
+                    continue
+                fig.add_trace(go.Scatter(x=h["epoch"], y=values, mode="lines+markers", name=f"{name} {label}",
+                                         line=dict(color=colour, dash=dash), marker=dict(size=4),
+                                         legendgroup=name, showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def weight_images(W: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
+    """First-layer weights as images: each hidden unit's 1024 weights as 32x32 (MLP), or each
+    convolution kernel (CNN). Each image is scaled to its own range."""
+    if kind == "dense":
+        imgs = W.T.reshape(-1, 32, 32).transpose(0, 2, 1)  # column-major rows, as the inputs
+    else:
+        k = int(round(np.sqrt(W.shape[0])))
+        imgs = W.T.reshape(-1, k, k)
+    lo = imgs.min(axis=(1, 2), keepdims=True)
+    span = np.maximum(np.ptp(imgs, axis=(1, 2), keepdims=True), 1e-12)
+    return (imgs - lo) / span, imgs.shape[0]
+
+
+def weight_grid(W: np.ndarray, kind: str, per_row: int = 16) -> go.Figure:
+    imgs, n = weight_images(W, kind)
+    if kind != "dense":  # 3x3 kernels are too small to see: enlarge them
+        imgs = np.kron(imgs, np.ones((8, 8)))
+    return image_mosaic(imgs[:128], [str(i + 1) for i in range(min(n, 128))], per_row=per_row)
+
+
+def confusion_heatmap(cm: np.ndarray, classes, height: int = 560) -> go.Figure:
+    """Rows: true class, columns: predicted, as each row's share (counts on hover)."""
+    share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig = go.Figure(go.Heatmap(z=share, x=list(classes), y=list(classes), colorscale="Blues", zmin=0, zmax=1,
+                               customdata=cm, hovertemplate="true %{y}, predicted %{x}: %{customdata} "
+                                                             "(%{z:.0%})<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="predicted",
+                      yaxis_title="true")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x")
     return fig

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.state import registry
 from mlcore.data.paths import default_classifier_path, models_dir
 from mlcore.model_io import ModelFileError, load_model
 
@@ -21,20 +22,30 @@ def load_classifier(path: Path):
 
 
 def classifier_choices() -> dict[str, Path]:
-    """Label -> model file, the default first."""
+    """Label -> model file: the shipped default first, the other shipped models, then saved runs."""
     default = default_classifier_path()
     choices = {f"default ({default.name})": default}
     for path in sorted(models_dir().glob("*.npz")):
         if path != default:
             choices[path.name] = path
+    reg = registry()
+    for run in reg.list("classifier") if reg else []:
+        test = run.metrics.get("test_all")
+        choices[f"run {run.id} ({run.name}" + (f", test {test:.0%})" if test is not None else ")")] = run.model_path
     return choices
 
 
 def model_chooser(key: str):
-    """A select box of classifiers; returns (path, loaded model), the model None if it cannot be used."""
+    """A select box of classifiers; returns (path, loaded model), the model None if it cannot be used.
+
+    A model picked elsewhere ("Use for OCR" on the Runs page) is preselected.
+    """
     choices = classifier_choices()
+    wanted = st.session_state.pop("ocr_model_path", None)
+    if wanted is not None:
+        st.session_state[key] = next((label for label, p in choices.items() if str(p) == wanted), None)
     label = st.selectbox("Classifier", list(choices), key=key,
-                         help="The shipped default, or any saved model (data/models).")
+                         help="The shipped default, the other shipped models, or any run from the Runs page.")
     path = choices[label]
     try:
         model = load_classifier(path)

@@ -1,9 +1,11 @@
 """Minibatch training with per-epoch callbacks, stop requests and divergence detection.
 
-`fit` never raises for a run that goes wrong numerically: a NaN or infinite
-loss, or an epoch whose mean loss is more than DIVERGENCE_FACTOR times the loss
-the network started with, ends it with status 'diverged' and the weights of the
-last good epoch.
+`fit` never raises for a run that goes wrong numerically. It ends with status
+'diverged', and the weights of the last good epoch, when the loss becomes NaN
+or infinite, when an epoch's mean loss is more than DIVERGENCE_FACTOR times the
+loss the network started with, or when two epochs in a row end higher than
+where training started (the classic symptom of a learning rate so high that
+every step overshoots: SGD at learning rate 1 on the homework network).
 A stop request ends it with status 'stopped' and what it has learned so far.
 """
 from __future__ import annotations
@@ -19,6 +21,9 @@ from mlcore.optimizers import StepDecay
 # A loss 10x above where training began is a run that is going the wrong way:
 # for a 36-class softmax that is a mean cross-entropy of ~36 nats, i.e. confidently wrong.
 DIVERGENCE_FACTOR = 10.0
+# Two epochs in a row above where training began (by this margin, so that a run that
+# simply cannot improve on its start is not called diverged) is overshooting.
+NOT_FALLING = 1.02
 
 
 @dataclass
@@ -156,6 +161,11 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
             Xe = augment(Xe, rng).astype(network.dtype, copy=False)
             if not classify:
                 ye = Xe  # an autoencoder reconstructs the augmented input
+        if initial_loss is None:
+            # Where training starts, on ~2048 samples of the first epoch as it will be seen
+            # (balanced, augmented): one batch would be too noisy a reference.
+            probe = slice(None, None, max(1, len(Xe) // 2048))
+            initial_loss = evaluate_loss(network, Xe[probe], ye[probe])[0]
         n_batches = int(np.ceil(len(Xe) / config.batch_size))
         loss_sum, correct = 0.0, 0
         for b in range(n_batches):
@@ -169,8 +179,6 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
                 return FitResult(history, "diverged",
                                  f"diverged in epoch {epoch} (loss became {loss}); the learning rate "
                                  f"{optimizer.lr:g} is probably too high. Weights are those after epoch {epoch - 1}.")
-            if initial_loss is None:
-                initial_loss = loss
             optimizer.step(network)
             loss_sum += loss * len(xb)
             if classify:
@@ -188,15 +196,17 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
                              f"weights are those after epoch {epoch - 1}.")
         record = EpochRecord(epoch, loss_sum / len(Xe), correct / len(Xe) if classify else None,
                              valid_loss, valid_acc, optimizer.lr, time.perf_counter() - start)
-        if record.train_loss > DIVERGENCE_FACTOR * max(initial_loss, 1.0):
-            history.records.append(record)  # kept so that the curves show the blow-up
+        history.records.append(record)  # kept even when diverging, so that the curves show it
+        not_falling = [r.train_loss > NOT_FALLING * initial_loss for r in history.records[-2:]]
+        if record.train_loss > DIVERGENCE_FACTOR * max(initial_loss, 1.0) or (len(not_falling) == 2
+                                                                               and all(not_falling)):
             _restore(network, good)
             return FitResult(history, "diverged",
-                             f"diverged in epoch {epoch}: the loss rose from {initial_loss:.3g} to "
-                             f"{record.train_loss:.3g}; the learning rate {optimizer.lr:g} is probably too high. "
-                             f"Weights are those after epoch {epoch - 1}.")
-        history.records.append(record)
-        good = _snapshot(network)
+                             f"diverged in epoch {epoch}: the loss went from {initial_loss:.3g} to "
+                             f"{record.train_loss:.3g} instead of down; the learning rate {optimizer.lr:g} is "
+                             f"probably too high. Weights are those of the last good epoch.")
+        if record.train_loss <= NOT_FALLING * initial_loss:
+            good = _snapshot(network)
         if any([cb.on_epoch_end(record, network) for cb in callbacks]):
             return FitResult(history, "stopped", f"stopped after epoch {epoch}")
     return FitResult(history, "completed", f"completed {config.epochs} epochs")

@@ -30,3 +30,9 @@ def real_dataset():
 def rng():
     import numpy as np
     return np.random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def _runs_in_a_temporary_folder(tmp_path, monkeypatch):
+    """No test writes runs into the data directory (which may be read-only, as in CI)."""
+    monkeypatch.setenv("MLCORE_RUNS_DIR", str(tmp_path / "runs"))

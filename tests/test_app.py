@@ -1,4 +1,6 @@
 """Headless tests of the Streamlit pages (streamlit.testing.v1.AppTest)."""
+import time
+
 import numpy as np
 import pytest
 from bad_images import BAD, EMPTY_PAGES, encode
@@ -66,3 +68,63 @@ def test_ocr_page_answers_bad_uploads_with_a_message(name):
     messages = [e.value for e in at.error] + [w.value for w in at.warning]
     assert len(messages) == 1, messages
     assert ("Could not read this photo" in messages[0]) or ("No writing found" in messages[0])
+
+
+def _train_page(query: dict | None = None):
+    at = AppTest.from_file(APP, default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def _wait_for_training(at, timeout=120):
+    deadline = time.monotonic() + timeout
+    while at.session_state["train_job"].running:
+        assert time.monotonic() < deadline, "training did not finish"
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception
+
+
+def test_train_page_trains_shows_results_and_saves_the_run():
+    need_real_data()
+    at = _train_page({"epochs": "2", "hidden": "32"})
+    assert at.slider(key="ts_epochs").value == 2 and at.text_input(key="ts_hidden").value == "32"
+    next(b for b in at.button if b.label == "Train").click().run()
+    _wait_for_training(at)
+    labels = {m.label for m in at.metric}
+    assert {"Train accuracy", "Valid accuracy", "Test accuracy", "Test balanced accuracy"} <= labels
+    assert len(at.get("plotly_chart")) >= 3  # curves, weights before and after
+    assert any("Saved as run" in c.value for c in at.caption)
+    runs = AppTest.from_file(APP, default_timeout=60)
+    runs.switch_page("app_pages/runs.py").run()
+    assert not runs.exception
+    assert len(runs.dataframe) == 1 and len(runs.dataframe[0].value) == 1
+
+
+def test_train_page_reports_a_diverging_run_and_keeps_its_curves():
+    need_real_data()
+    at = _train_page({"epochs": "4", "lr": "1", "optimizer": "sgd", "batch": "5"})  # the homework net
+    next(b for b in at.button if b.label == "Train").click().run()
+    _wait_for_training(at)
+    assert any("diverged" in e.value for e in at.error)
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_train_page_refuses_bad_settings_with_a_message():
+    need_real_data()
+    at = _train_page({"hidden": "64,abc", "lr": "banana", "arch": "transformer"})
+    assert any("not valid" in w.value for w in at.warning)
+    assert at.select_slider(key="ts_lr").value == 0.0175  # fell back to the default
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert any("hidden layers" in e.value for e in at.error)
+    assert "train_job" not in at.session_state
+
+
+def test_runs_page_without_runs():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("app_pages/runs.py").run()
+    assert not at.exception
+    assert any("No runs yet" in i.value for i in at.info)

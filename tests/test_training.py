@@ -70,6 +70,15 @@ def test_diverging_run_is_reported_and_keeps_last_good_weights(rng):
         assert np.isfinite(layer.params[name]).all()
 
 
+def test_sgd_at_learning_rate_1_on_the_homework_network_is_reported_as_diverged(real_dataset):
+    # The loss stays finite but never comes down from where it started.
+    net = build_mlp((64,), "sigmoid", seed=0)
+    result = fit(net, SGD(1.0), real_dataset.train.X, real_dataset.train.y, TrainConfig(epochs=5, batch_size=5))
+    assert result.status == "diverged" and "learning rate" in result.message
+    assert all(np.isfinite(result.history.column("train_loss")))
+    assert all(np.isfinite(layer.params[name]).all() for _, layer, name in net.parameters())
+
+
 def test_balanced_indices_equalise_classes(rng):
     y = np.array([0] * 200 + [1] * 10 + [2] * 30)
     idx = balanced_indices(y, rng)

@@ -1,0 +1,181 @@
+from dataclasses import asdict, replace
+
+import numpy as np
+import streamlit as st
+
+from dashboard.data import dataset, dataset_names
+from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
+from dashboard.state import registry
+from dashboard.train_settings import ARCHS, BATCH_SIZES, CHOICES, LEARNING_RATES, PRESETS, TrainSettings, from_query
+from dashboard.training_job import TrainingJob, first_weights_index
+from mlcore.data.glyphs import rows_to_images
+from mlcore.metrics import confusion_matrix
+from mlcore.training import History
+
+st.title("Train a network")
+
+names = dataset_names()
+if not names:
+    st.warning("No handwriting data found: see the Home page for how to get it.")
+    st.stop()
+
+# ------------------------------------------------------------------ settings
+FIELDS = [f for f in asdict(TrainSettings())]
+if "train_settings_loaded" not in st.session_state:
+    # First run of this session: the URL (a shared link) decides, then the defaults.
+    settings, problems = from_query(st.query_params.to_dict(), TrainSettings(dataset=names[0]))
+    if settings.dataset not in names:
+        settings = TrainSettings(**{**asdict(settings), "dataset": names[0]})
+    for name in FIELDS:
+        st.session_state[f"ts_{name}"] = getattr(settings, name)
+    st.session_state["train_settings_loaded"] = True
+    if problems:
+        st.warning("Some settings in the link were not valid and were reset: " + ", ".join(problems))
+
+
+def apply_preset(name: str) -> None:
+    for field, value in asdict(PRESETS[name]).items():
+        if field != "dataset":
+            st.session_state[f"ts_{field}"] = value
+
+
+def current() -> TrainSettings:
+    return TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
+
+
+job: TrainingJob | None = st.session_state.get("train_job")
+busy = job is not None and job.running
+
+with st.sidebar:
+    st.subheader("Presets")
+    for preset in PRESETS:
+        st.button(preset, on_click=apply_preset, args=(preset,), width="stretch", disabled=busy)
+    lr_experiment = st.button("Learning rate x10 and x0.1", width="stretch", disabled=busy,
+                              help="Trains the current setting three times (its learning rate, x10 and x0.1) "
+                                   "and overlays the curves: the homework's Q3.2 experiment.")
+
+left, right = st.columns(2)
+with left:
+    st.selectbox("Dataset", names, key="ts_dataset", disabled=busy,
+                 format_func=lambda n: f"{n} ({len(dataset(n).train):,} training images)")
+    st.radio("Model", list(ARCHS), format_func=ARCHS.get, key="ts_arch", horizontal=True, disabled=busy)
+    if st.session_state["ts_arch"] == "mlp":
+        st.text_input("Hidden layer sizes", key="ts_hidden", disabled=busy, help="Comma-separated, e.g. 512,256")
+        st.selectbox("Activation", CHOICES["activation"], key="ts_activation", disabled=busy)
+        st.selectbox("Initialisation", CHOICES["init"], key="ts_init", disabled=busy,
+                     help="xavier: Var[W] = 2/(n_in+n_out); he: 2/n_in; normal: N(0, 0.01²); zeros: no learning")
+    else:
+        st.caption("CNN: conv 3x3 (32) - pool - ReLU - conv 3x3 (64) - pool - ReLU - dense 128 - 36, He init.")
+with right:
+    st.selectbox("Optimizer", CHOICES["optimizer"], key="ts_optimizer", disabled=busy)
+    st.select_slider("Learning rate", LEARNING_RATES, key="ts_lr", disabled=busy, format_func=lambda v: f"{v:g}")
+    st.select_slider("Batch size", BATCH_SIZES, key="ts_batch", disabled=busy)
+    st.slider("Epochs", 1, 100, key="ts_epochs", disabled=busy)
+    cols = st.columns(2)
+    cols[0].toggle("Augmentation", key="ts_augment", disabled=busy,
+                   help="Random rotation, scale, shear, shift and stroke width, new every epoch")
+    cols[1].number_input("Seed", 0, 10**6, key="ts_seed", disabled=busy)
+
+settings = current()
+st.query_params.from_dict(settings.to_query())  # the URL now reproduces this page
+
+start = st.button("Train", type="primary", disabled=busy) or lr_experiment
+if start:
+    try:
+        recipe = settings.recipe()
+    except ValueError as exc:
+        st.error(str(exc))
+        st.stop()
+    runs = [(f"lr {settings.lr:g}", recipe)]
+    if lr_experiment:
+        runs = [(f"lr {lr:g}", replace(recipe, lr=lr)) for lr in (settings.lr, settings.lr * 10, settings.lr / 10)]
+    job = TrainingJob(dataset(settings.dataset), runs, registry(), {"dataset": settings.dataset}).start()
+    st.session_state["train_job"] = job
+    st.rerun()
+
+if job is None:
+    st.info("Choose settings (or a preset) and press **Train**. Curves are drawn live, epoch by epoch.")
+    st.stop()
+
+
+def histories(job: TrainingJob) -> dict:
+    return {run.name: History(list(run.records)).to_dict() for run in job.runs}
+
+
+@st.fragment(run_every=1.0)
+def live_progress():
+    job = st.session_state["train_job"]
+    if not job.running:
+        st.rerun()  # the whole page, to show the results
+    active = next((r for r in job.runs if r.trained is None), job.runs[-1])
+    done, total = len(active.records), active.recipe.train.epochs
+    batch, n_batches = active.batch
+    eta = job.eta_seconds()
+    cols = st.columns([3, 1])
+    cols[0].progress(min(1.0, (done + batch / n_batches) / total),
+                     text=f"{active.name}: epoch {min(done + 1, total)} of {total}"
+                          + (f" - about {eta:.0f} s left" if eta is not None else ""))
+    cols[1].button("Stop", on_click=job.stop, disabled=job.stop_event.is_set(), width="stretch")
+    st.plotly_chart(learning_curves(histories(job)), width="stretch", key="live_curves")
+
+
+if job.running:
+    live_progress()
+    st.stop()
+
+# ------------------------------------------------------------------ results
+if job.error:
+    st.error(f"Training failed: {job.error}")
+for run in job.runs:
+    if run.trained is None:
+        continue
+    result = run.trained.result
+    if result.status == "diverged":
+        st.error(f"**{run.name} diverged.** {result.message} Try a smaller learning rate.")
+    elif result.status == "stopped":
+        st.warning(f"{run.name}: {result.message}. The run keeps what it learned and is saved.")
+st.plotly_chart(learning_curves(histories(job)), width="stretch")
+
+finished = [run for run in job.runs if run.trained is not None]
+if not finished:
+    st.stop()
+run = finished[0] if len(finished) == 1 else next(
+    r for r in finished if r.name == st.radio("Details of", [r.name for r in finished], horizontal=True))
+metrics = run.trained.metrics
+cols = st.columns(4)
+for col, split in zip(cols, ("train", "valid", "test")):
+    col.metric(f"{split.capitalize()} accuracy", f"{metrics[split]['accuracy']:.1%}",
+               help=f"letters {metrics[split]['letters']['accuracy']:.1%}, "
+                    f"digits {metrics[split]['digits']['accuracy']:.1%}")
+cols[3].metric("Test balanced accuracy", f"{metrics['test']['balanced_accuracy']:.1%}",
+               help="Mean of the 36 per-class accuracies: letters and digits count equally")
+if run.saved:
+    st.caption(f"Saved as run `{run.saved.id}` (see the Runs page).")
+
+net = run.trained.network
+layer = net.layers[first_weights_index(net)]
+tabs = st.tabs(["First-layer weights", "Confusion matrix", "Misclassified test samples"])
+with tabs[0]:
+    st.caption("Each hidden unit's 1024 input weights drawn as a 32x32 image (first 128 units)"
+               if layer.kind == "dense" else "The first convolution's 3x3 kernels, enlarged")
+    before, after = st.columns(2)
+    before.markdown("**Before training**")
+    before.plotly_chart(weight_grid(run.initial_weights, layer.kind, per_row=8), width="stretch", key="w_before")
+    after.markdown("**After training**")
+    after.plotly_chart(weight_grid(layer.params["W"], layer.kind, per_row=8), width="stretch", key="w_after")
+ds = job.dataset
+pred = net.predict(ds.test.X)
+with tabs[1]:
+    cm = confusion_matrix(ds.test.y, pred, len(ds.classes))
+    st.plotly_chart(confusion_heatmap(cm, ds.classes), width="stretch")
+    pairs = metrics["test"]["most_confused"][:8]
+    st.markdown("**Most confused:** " + ", ".join(f"{p['true']} taken for {p['predicted']} ({p['count']})"
+                                                  for p in pairs))
+with tabs[2]:
+    wrong = np.flatnonzero(pred != ds.test.y)[:64]
+    proba = net.predict_proba(ds.test.X[wrong])
+    captions = [f"{ds.classes[ds.test.y[i]]}→{ds.classes[pred[i]]} {proba[k].max():.0%}" for k, i in enumerate(wrong)]
+    st.caption(f"{len(np.flatnonzero(pred != ds.test.y))} of {len(pred)} test samples are misclassified; "
+               "the first 64 are shown as true→predicted with the network's confidence.")
+    st.plotly_chart(image_mosaic(rows_to_images(ds.test.X[wrong]), captions, per_row=12),
+                    width="stretch")

@@ -1,0 +1,106 @@
+"""The Train page's settings: defaults, presets, validation, and their form in the URL.
+
+Every setting has a text form for st.query_params, so a shared link restores
+exactly what someone set. Values that do not parse (a link edited by hand)
+fall back to the default and are reported, never raise.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+import numpy as np
+
+from mlcore.activations import ACTIVATIONS
+from mlcore.classifier import ClassifierRecipe
+from mlcore.data.augment import Augmentation
+from mlcore.initializers import INITIALIZERS
+from mlcore.optimizers import OPTIMIZERS
+from mlcore.training import TrainConfig
+
+ARCHS = {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutional)"}
+# Learning rates on a logarithmic scale, with the homework's tuned value and its x10 / x0.1.
+HOMEWORK_LR = 0.0175
+LEARNING_RATES = sorted({float(f"{v:.3g}") for v in np.logspace(-5, 0, 41)} | {HOMEWORK_LR, HOMEWORK_LR * 10,
+                                                                                 HOMEWORK_LR / 10})
+BATCH_SIZES = [1, 2, 5, 8, 16, 32, 64, 128, 256]
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    dataset: str = ""
+    arch: str = "mlp"
+    hidden: str = "64"          # comma-separated sizes
+    activation: str = "sigmoid"
+    init: str = "xavier"
+    optimizer: str = "sgd"
+    lr: float = HOMEWORK_LR
+    batch: int = 5
+    epochs: int = 10
+    augment: bool = False
+    seed: int = 0
+
+    def hidden_sizes(self) -> tuple[int, ...]:
+        try:
+            sizes = tuple(int(s) for s in self.hidden.replace(" ", "").split(",") if s)
+        except ValueError:
+            raise ValueError(f"hidden layers must be sizes separated by commas, like 512,256 (got {self.hidden!r})")
+        if not sizes or any(s < 1 or s > 4096 for s in sizes) or len(sizes) > 6:
+            raise ValueError("hidden layers: one to six sizes, each between 1 and 4096")
+        return sizes
+
+    def recipe(self) -> ClassifierRecipe:
+        return ClassifierRecipe(
+            arch=self.arch, hidden=self.hidden_sizes() if self.arch == "mlp" else (64,),
+            activation=self.activation, init=self.init, optimizer=self.optimizer, lr=self.lr,
+            train=TrainConfig(epochs=self.epochs, batch_size=self.batch, seed=self.seed),
+            augmentation=Augmentation() if self.augment else None)
+
+    def to_query(self) -> dict[str, str]:
+        return {k: (str(int(v)) if isinstance(v, bool) else str(v)) for k, v in asdict(self).items()}
+
+
+CHOICES = {
+    "arch": tuple(ARCHS),
+    "activation": tuple(sorted(ACTIVATIONS)),
+    "init": tuple(INITIALIZERS),
+    "optimizer": OPTIMIZERS,
+}
+RANGES = {"epochs": (1, 200), "seed": (0, 10**6)}
+
+
+def _nearest(value: float, options: list) -> float:
+    return min(options, key=lambda o: abs(np.log(o) - np.log(value)))
+
+
+def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[TrainSettings, list[str]]:
+    """Settings from URL parameters; bad values fall back to the defaults and are listed."""
+    values, problems = {}, []
+    for f in fields(TrainSettings):
+        if f.name not in params:
+            continue
+        text = params[f.name]
+        default = getattr(defaults, f.name)
+        try:
+            value = (text in ("1", "true", "True")) if isinstance(default, bool) else type(default)(text)
+            if f.name in CHOICES and value not in CHOICES[f.name]:
+                raise ValueError
+            if f.name in RANGES and not RANGES[f.name][0] <= value <= RANGES[f.name][1]:
+                raise ValueError
+            if f.name in ("lr", "batch"):
+                if not np.isfinite(value) or value <= 0:
+                    raise ValueError
+                value = type(default)(_nearest(value, LEARNING_RATES if f.name == "lr" else BATCH_SIZES))
+        except (ValueError, OverflowError):
+            problems.append(f"{f.name}={text!r}")
+            continue
+        values[f.name] = value
+    return replace(defaults, **values), problems
+
+
+PRESETS = {
+    "Homework baseline": TrainSettings(arch="mlp", hidden="64", activation="sigmoid", init="xavier",
+                                       optimizer="sgd", lr=HOMEWORK_LR, batch=5, epochs=30, augment=False),
+    "Best MLP": TrainSettings(arch="mlp", hidden="1024,512", activation="relu", init="he", optimizer="adam",
+                              lr=5e-4, batch=64, epochs=40, augment=True),
+    "CNN": TrainSettings(arch="cnn", optimizer="adam", lr=1e-3, batch=64, epochs=10, augment=True),
+}

@@ -1,0 +1,145 @@
+"""The real app in a real browser: `streamlit run` on 127.0.0.1 driven by Playwright and Chromium.
+
+Screenshots of every page go to $MLCORE_SCREENSHOTS (default: a temporary folder).
+Without Chromium the tests skip, except where MLCORE_REQUIRE_BROWSER is set (CI),
+where they fail: a browser test that silently did not run proves nothing.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from conftest import need_real_data
+from mlcore.data.paths import REPO_ROOT
+from mlcore.registry import Registry
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _need_browser():
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        chromium = None
+    else:
+        chromium = CHROMIUM
+    if chromium:
+        return
+    if os.environ.get("MLCORE_REQUIRE_BROWSER"):
+        pytest.fail("Chromium or Playwright is missing but MLCORE_REQUIRE_BROWSER is set")
+    pytest.skip("Chromium or Playwright is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(runs_dir: Path):
+    port = _free_port()
+    env = {**os.environ, "MLCORE_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield proc, f"http://127.0.0.1:{port}"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(os.environ.get("MLCORE_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _page(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    return page
+
+
+def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
+    need_real_data()
+    with streamlit_server(tmp_path / "runs") as (_, url):
+        page = _page(browser, url)
+        page.get_by_text("The shipped classifier").wait_for()
+        page.screenshot(path=shots / "home.png", full_page=True)
+
+        page.goto(f"{url}/train?epochs=2&hidden=32")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("Test balanced accuracy").wait_for(timeout=120_000)
+        page.screenshot(path=shots / "train.png", full_page=True)
+        assert "Saved as run" in page.inner_text("body")
+
+        page.goto(f"{url}/runs")
+        page.get_by_text("Click column headers to sort").wait_for()
+        time.sleep(2)
+        page.screenshot(path=shots / "runs.png", full_page=True)
+
+        page.goto(f"{url}/ocr")
+        page.get_by_text("Sample page").first.click()
+        page.get_by_text("What the network sees").wait_for(timeout=120_000)
+        page.screenshot(path=shots / "ocr.png", full_page=True)
+        assert "Download the text" in page.inner_text("body")
+    assert all((shots / f"{name}.png").stat().st_size > 10_000 for name in ("home", "train", "runs", "ocr"))
+
+
+def test_killing_the_server_during_training_keeps_every_earlier_run(browser, shots, tmp_path):
+    need_real_data()
+    runs = tmp_path / "runs"
+    with streamlit_server(runs) as (_, url):
+        page = _page(browser, f"{url}/train?epochs=1&hidden=16")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("Saved as run").wait_for(timeout=120_000)
+        before = [(r.id, r.model_path.read_bytes()) for r in Registry(runs).list()]
+        assert len(before) == 1
+        page.goto(f"{url}/train?epochs=100&hidden=256")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Stop").wait_for()
+        time.sleep(3)  # well into the long run
+    # the context manager SIGKILLed the server mid-training; start it again
+    with streamlit_server(runs) as (_, url):
+        page = _page(browser, f"{url}/runs")
+        page.get_by_text("Click column headers to sort").wait_for()
+        time.sleep(2)  # the table draws itself on a canvas after the page is ready
+        page.screenshot(path=shots / "runs_after_kill.png", full_page=True)
+    reg = Registry(runs)
+    assert reg.integrity_ok()
+    after = [(r.id, r.model_path.read_bytes()) for r in reg.list()]
+    assert after == before

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-
 from conftest import need_real_data
+
 from mlcore.data.paths import REPO_ROOT
 from mlcore.registry import Registry
 

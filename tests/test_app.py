@@ -128,3 +128,19 @@ def test_runs_page_without_runs():
     at.switch_page("app_pages/runs.py").run()
     assert not at.exception
     assert any("No runs yet" in i.value for i in at.info)
+
+
+def test_two_sessions_training_at_once_keep_their_own_runs():
+    need_real_data()
+    first, second = _train_page({"epochs": "2", "hidden": "16"}), _train_page({"epochs": "2", "hidden": "24"})
+    for at in (first, second):
+        next(b for b in at.button if b.label == "Train").click().run()
+    for at in (first, second):
+        _wait_for_training(at)
+    jobs = [at.session_state["train_job"] for at in (first, second)]
+    assert jobs[0] is not jobs[1]
+    assert [job.runs[0].trained.network.describe() for job in jobs] == ["1024-16(sigmoid)-36", "1024-24(sigmoid)-36"]
+    from mlcore.registry import Registry
+    saved = {r.id: r.settings["hidden"] for r in Registry().list()}
+    assert sorted(saved.values()) == [[16], [24]]
+    assert {job.runs[0].saved.id for job in jobs} == set(saved)

@@ -24,16 +24,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mlcore.classifier import train_classifier  # noqa: E402
 from mlcore.cli import build_parser, recipe_from_args  # noqa: E402
 from mlcore.data.datasets import load_dataset  # noqa: E402
+from mlcore.model_io import save_model  # noqa: E402
 
 CNN = "--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10"
 ROWS = [
-    ("cnn", f"{CNN} --no-balance"),
-    ("+ balance", CNN),
-    ("+ augmentation", f"{CNN} --augment"),
+    ("cnn (raw pixels)", f"{CNN} --no-standardize --no-balance"),
+    ("+ balance", f"{CNN} --no-standardize"),
+    ("+ augmentation", f"{CNN} --no-standardize --augment"),
+    ("+ standardized inputs", f"{CNN} --augment"),
     ("+ synthetic 100/class", f"{CNN} --augment --synthetic 100"),
     ("+ dropout 0.3", f"{CNN} --augment --synthetic 100 --dropout 0.3"),
-    ("smaller 16-32 channels", f"{CNN} --augment --synthetic 100 --dropout 0.3 --channels 16 32"),
-    ("wider 32-64, dense 256", f"{CNN} --augment --synthetic 100 --dropout 0.3 --dense 256"),
+    ("smaller: 16-32 channels", f"{CNN} --augment --synthetic 100 --dropout 0.3 --channels 16 32"),
 ]
 
 
@@ -42,6 +43,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", default=None, help="row names to run")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--json", type=Path, default=Path("bench/results/classifier_ablation.json"))
+    parser.add_argument("--save-dir", type=Path, default=None, help="save each run's model here")
     args = parser.parse_args()
     dataset = load_dataset("handwriting")
     rows = []
@@ -50,9 +52,13 @@ def main() -> int:
             continue
         runs = []
         for seed in args.seeds:
-            cli = build_parser().parse_args(["train", *shlex.split(flags), "--seed", str(seed)])
+            argv = ["train", "--dataset", "handwriting", *shlex.split(flags), "--seed", str(seed)]
             start = time.perf_counter()
-            trained = train_classifier(dataset, recipe_from_args(cli))
+            trained = train_classifier(dataset, recipe_from_args(build_parser().parse_args(argv)),
+                                       command="python -m mlcore " + shlex.join(argv))
+            if args.save_dir:
+                slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+                save_model(args.save_dir / f"{slug}-seed{seed}.npz", trained.network, trained.metadata)
             runs.append({"seed": seed, "seconds": time.perf_counter() - start,
                          **{f"{split}_{part}": (m[part]["accuracy"] if part != "balanced" else m["balanced_accuracy"])
                             for split, m in trained.metrics.items() if split != "train"

@@ -37,6 +37,7 @@ class TrainSettings:
     batch: int = 5
     epochs: int = 10
     augment: bool = False
+    standardize: bool = True
     seed: int = 0
 
     def hidden_sizes(self) -> tuple[int, ...]:
@@ -52,6 +53,7 @@ class TrainSettings:
         return ClassifierRecipe(
             arch=self.arch, hidden=self.hidden_sizes() if self.arch == "mlp" else (64,),
             activation=self.activation, init=self.init, optimizer=self.optimizer, lr=self.lr,
+            standardize=self.standardize,
             train=TrainConfig(epochs=self.epochs, batch_size=self.batch, seed=self.seed),
             augmentation=Augmentation() if self.augment else None)
 
@@ -99,7 +101,8 @@ def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[Train
 
 PRESETS = {
     "Homework baseline": TrainSettings(arch="mlp", hidden="64", activation="sigmoid", init="xavier",
-                                       optimizer="sgd", lr=HOMEWORK_LR, batch=5, epochs=30, augment=False),
+                                       optimizer="sgd", lr=HOMEWORK_LR, batch=5, epochs=30, augment=False,
+                                       standardize=False),
     "Best MLP": TrainSettings(arch="mlp", hidden="1024,512", activation="relu", init="he", optimizer="adam",
                               lr=5e-4, batch=64, epochs=40, augment=True),
     "CNN": TrainSettings(arch="cnn", optimizer="adam", lr=1e-3, batch=64, epochs=10, augment=True),

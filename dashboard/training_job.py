@@ -71,7 +71,7 @@ class TrainingJob:
             for run in self.runs:
                 if self.stop_event.is_set():
                     break
-                network = run.recipe.build(len(self.dataset.classes))
+                network = run.recipe.build(len(self.dataset.classes), self.dataset.train.X)
                 run.initial_weights = network.layers[first_weights_index(network)].params["W"].copy()
                 start = time.monotonic()
                 run.trained = train_classifier(self.dataset, run.recipe, network=network,

@@ -7,25 +7,26 @@ import numpy as np
 
 from mlcore.activations import activation
 from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
-from mlcore.layers import Dense, Dropout, Layer
+from mlcore.layers import Dense, Dropout, Layer, Standardize
 from mlcore.network import Network
 
 
 def build_mlp(hidden: Sequence[int] = (64,), activation_name: str = "sigmoid", *,
               n_in: int = 1024, n_out: int = 36, init: str = "xavier", seed: int = 0,
               dtype=np.float32, output_activation: str | None = None, dropout: float = 0.0,
-              loss: str = "softmax_cross_entropy") -> Network:
+              standardize: tuple[float, float] | None = None, loss: str = "softmax_cross_entropy") -> Network:
     """A fully connected network n_in - hidden... - n_out.
 
     The homework's classifier is build_mlp((64,), 'sigmoid'): 1024-64(sigmoid)-36(softmax).
-    `dropout` > 0 puts a dropout layer after every hidden activation.
+    `dropout` > 0 puts a dropout layer after every hidden activation;
+    `standardize` = (mean, std) puts a Standardize layer in front.
     """
     hidden = list(hidden)
     if any(not isinstance(h, (int, np.integer)) or h < 1 for h in hidden):
         raise ValueError(f"hidden layer sizes must be positive integers, got {hidden}")
     rng = np.random.default_rng(seed)
     sizes = [n_in, *hidden, n_out]
-    layers: list[Layer] = []
+    layers: list[Layer] = [Standardize(*standardize)] if standardize else []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(a, b, init=init, rng=rng, dtype=dtype))
         if i < len(hidden):
@@ -39,7 +40,7 @@ def build_mlp(hidden: Sequence[int] = (64,), activation_name: str = "sigmoid", *
 
 def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_size: int = 3,
               n_out: int = 36, size: int = 32, dropout: float = 0.0, seed: int = 0,
-              dtype=np.float32) -> Network:
+              standardize: tuple[float, float] | None = None, dtype=np.float32) -> Network:
     """A small convolutional classifier on rows in the NIST convention.
 
     Each stage is conv(kernel_size, 'same' padding) - 2x2 max-pool - ReLU; then
@@ -53,7 +54,7 @@ def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_si
     if size % 2 ** len(channels):
         raise ValueError(f"{len(channels)} pooling stages need an image size divisible by {2 ** len(channels)}")
     rng = np.random.default_rng(seed)
-    layers: list[Layer] = [RowsToImages(size)]
+    layers: list[Layer] = ([Standardize(*standardize)] if standardize else []) + [RowsToImages(size)]
     c_in = 1
     for c in channels:
         # Pool before ReLU: max and ReLU commute (ReLU is monotonic), and the

@@ -59,8 +59,9 @@ def _finite_float(text: str) -> float:
 # ---------------------------------------------------------------- train
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a classifier on the real handwriting data",
-                       description="Train a fully connected classifier. Defaults reproduce the homework's "
-                                   "1024-64(sigmoid)-36 network with its tuned SGD setting.",
+                       description="Train a classifier. The defaults are the homework's 1024-64(sigmoid)-36 "
+                                   "network with its tuned SGD setting; add --no-standardize to also feed it raw "
+                                   "pixels, as the homework did.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
@@ -86,6 +87,8 @@ def _add_train(sub) -> None:
     p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
     p.add_argument("--synthetic", type=int, default=0,
                    help="stroke-font characters per class (distorted) mixed into the training set")
+    p.add_argument("--no-standardize", dest="standardize", action="store_false",
+                   help="feed the raw pixels (as the homework did) instead of centring and scaling them")
     p.add_argument("--no-balance", dest="balance", action="store_false",
                    help="sample the training set as it is, instead of every class equally often")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
@@ -99,8 +102,8 @@ def recipe_from_args(args) -> ClassifierRecipe:
     return ClassifierRecipe(
         arch=args.arch, hidden=tuple(args.hidden), activation=args.activation, init=args.init,
         channels=tuple(args.channels), dense=args.dense, kernel_size=args.kernel_size, dropout=args.dropout,
-        synthetic=args.synthetic, optimizer=args.optimizer, lr=args.lr, momentum=args.momentum,
-        weight_decay=args.weight_decay,
+        synthetic=args.synthetic, standardize=args.standardize, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, weight_decay=args.weight_decay,
         train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                           balance=args.balance, decay_step=args.decay_step, decay_factor=args.decay_factor),
         augmentation=Augmentation() if args.augment else None)

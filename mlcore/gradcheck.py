@@ -110,19 +110,28 @@ def check_loss(loss, logits: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> Gr
 
 
 def check_suite(seed: int = 0, eps: float = 1e-6, hidden=(12, 10)) -> dict[str, list[GradCheckResult]]:
-    """Every layer type on its own, the losses, and a whole network per activation.
+    """Every layer type on its own, the losses, a whole MLP per activation and a whole CNN.
 
     Returns {name: results}; names are layer kinds, loss kinds, and
     'network <description>' for the whole networks.
     """
+    # Imported here: the layers' own modules may use this one.
     from mlcore.activations import ACTIVATIONS
-    from mlcore.architectures import build_mlp
-    from mlcore.layers import Dense
+    from mlcore.architectures import build_cnn, build_mlp
+    from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+    from mlcore.layers import Dense, Standardize
     from mlcore.losses import LOSSES
 
     rng = np.random.default_rng(seed)
     out: dict[str, list[GradCheckResult]] = {}
     out["dense"] = check_layer(Dense(7, 5, rng=rng, dtype=np.float64), rng.standard_normal((4, 7)), eps, seed)
+    out["standardize"] = check_layer(Standardize(0.8, 0.3), rng.standard_normal((4, 7)), eps, seed)
+    out["conv2d"] = check_layer(Conv2D(2, 3, 3, 1, 1, rng=rng), rng.standard_normal((2, 6, 6, 2)), eps, seed)
+    out["conv2d stride 2"] = check_layer(Conv2D(2, 3, 3, 2, 0, rng=rng), rng.standard_normal((2, 7, 7, 2)), eps,
+                                         seed)
+    out["maxpool2d"] = check_layer(MaxPool2D(2), rng.standard_normal((2, 6, 4, 3)), eps, seed)
+    out["flatten"] = check_layer(Flatten(), rng.standard_normal((2, 3, 3, 2)), eps, seed)
+    out["rows_to_images"] = check_layer(RowsToImages(4), rng.standard_normal((2, 16)), eps, seed)
     for kind, cls in ACTIVATIONS.items():
         out[kind] = check_layer(cls(), rng.standard_normal((4, 7)), eps, seed)
     out["softmax_cross_entropy"] = [check_loss(LOSSES["softmax_cross_entropy"](), rng.standard_normal((4, 6)) * 3,
@@ -130,6 +139,8 @@ def check_suite(seed: int = 0, eps: float = 1e-6, hidden=(12, 10)) -> dict[str, 
     out["mse"] = [check_loss(LOSSES["mse"](), rng.random((4, 6)), rng.random((4, 6)), eps)]
     x, y = rng.standard_normal((8, 16)), rng.integers(0, 6, 8)
     for kind in ACTIVATIONS:
-        net = build_mlp(hidden, kind, n_in=16, n_out=6, seed=seed, dtype=np.float64)
+        net = build_mlp(hidden, kind, n_in=16, n_out=6, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
         out[f"network {net.describe()}"] = gradient_check(net, x, y, eps)
+    cnn = build_cnn((3, 4), 8, n_out=6, size=8, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
+    out[f"network {cnn.describe()}"] = gradient_check(cnn, rng.standard_normal((3, 64)), y[:3], eps)
     return out

@@ -75,8 +75,9 @@ def test_tanh_is_a_rescaled_sigmoid():
 
 def test_gradient_check_every_layer_type_and_whole_networks():
     suite = check_suite(seed=0)
-    assert {"dense", "sigmoid", "tanh", "relu", "softmax_cross_entropy", "mse"} <= set(suite)
-    assert sum(name.startswith("network") for name in suite) == 3
+    assert {"dense", "sigmoid", "tanh", "relu", "softmax_cross_entropy", "mse", "standardize", "conv2d",
+            "maxpool2d", "flatten", "rows_to_images"} <= set(suite)
+    assert sum(name.startswith("network") for name in suite) == 4
     for name, results in suite.items():
         for r in results:
             assert r.rel_error <= 1e-6, (name, r)

@@ -8,7 +8,6 @@ import streamlit as st
 from skimage.transform import resize
 
 from dashboard.figures import DISPLAY_SIDE
-from mlcore.ocr.image_io import load_image
 from mlcore.ocr.reader import Character, read_page
 
 
@@ -30,11 +29,12 @@ class OcrView:
 @st.cache_data(max_entries=6, show_spinner="Reading the page...")
 def read_photo(data: bytes, model_path: str, _model, work_side: int, correct_words: bool) -> OcrView:
     """Read one photo (bytes). Raises ImageLoadError for anything that is not a usable image."""
-    gray = load_image(data)
-    reading = read_page(gray, _model.network, _model.classes, work_side=work_side, correct_words=correct_words)
-    scale = min(1.0, DISPLAY_SIDE / max(gray.shape))
-    photo = resize(gray, (round(gray.shape[0] * scale), round(gray.shape[1] * scale)), anti_aliasing=True) \
-        if scale < 1 else gray
+    reading = read_page(data, _model.network, _model.classes, work_side=work_side, correct_words=correct_words)
+    # The working image is what the reader saw; shown at most DISPLAY_SIDE wide.
+    gray = reading.ink.gray
+    shrink = min(1.0, DISPLAY_SIDE / max(gray.shape))
+    photo = resize(gray, (round(gray.shape[0] * shrink), round(gray.shape[1] * shrink)), anti_aliasing=True) \
+        if shrink < 1 else gray
     return OcrView(reading.text, reading.raw_text, reading.characters, reading.crops, photo.astype(np.float32),
-                   scale, reading.skew, reading.char_height, reading.ink.threshold,
-                   round(max(gray.shape) * reading.ink.scale))
+                   reading.scale * shrink, reading.skew, reading.char_height, reading.ink.threshold,
+                   max(gray.shape))

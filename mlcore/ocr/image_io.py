@@ -41,6 +41,17 @@ def _to_gray(img: Image.Image) -> np.ndarray:
 
 def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A grayscale float32 image in [0, 1] (1 = white), upright as the photo was taken."""
+    return load_photo(source, None, max_pixels)[0]
+
+
+def load_photo(source: str | Path | bytes, max_side: int | None,
+               max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, float]:
+    """Like load_image, but at most `max_side` pixels on the longest side; returns the image and
+    its scale (returned pixels per original pixel).
+
+    A JPEG is decoded directly at a reduced size (its DCT allows 1/2, 1/4 and
+    1/8), several times faster than decoding 12 megapixels and shrinking them.
+    """
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         name = "the upload"
@@ -65,6 +76,8 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
             if w * h > max_pixels:
                 raise ImageLoadError(f"{name} is {w}x{h} pixels, more than the {max_pixels // 10**6} "
                                      "megapixels accepted; please send a smaller photo")
+            if max_side and max(w, h) > max_side and img.format == "JPEG":
+                img.draft(img.mode, (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
             img.load()
     except ImageLoadError:
         raise
@@ -78,4 +91,10 @@ def load_image(source: str | Path | bytes, max_pixels: int = MAX_PIXELS) -> np.n
     img = ImageOps.exif_transpose(img)
     if min(img.size) < MIN_SIDE:
         raise ImageLoadError(f"{name} is only {img.size[0]}x{img.size[1]} pixels: too small to hold text")
-    return _to_gray(img)
+    original_side = max(w, h)
+    gray = _to_gray(img)
+    if max_side and max(gray.shape) > max_side:
+        f = max_side / max(gray.shape)
+        size = (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f)))
+        gray = np.asarray(Image.fromarray(gray, mode="F").resize(size, Image.Resampling.BOX), dtype=np.float32)
+    return gray, max(gray.shape) / original_side

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.ocr.crops import crops_to_rows
-from mlcore.ocr.image_io import load_image
+from mlcore.ocr.image_io import load_photo
 from mlcore.ocr.layout import Layout, layout
 from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
 from mlcore.ocr.postprocess import consistent_words
@@ -33,6 +33,7 @@ class PageReading:
     raw_text: str                          # the same, without word-level correction
     skew: float
     char_height: float                     # in the original photo's pixels
+    scale: float                           # working-image pixels per original-photo pixel
     crops: np.ndarray                      # (n, 32, 32) upright, as the network saw them
     ink: InkMap
     layout: Layout                         # in the deskewed working image
@@ -51,7 +52,7 @@ def _compose(lines: list[list[str]], breaks: list[list[bool]]) -> str:
 def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_side: int = WORK_SIDE,
               correct_words: bool = True) -> PageReading:
     """Read a photographed page of handwritten capitals and digits."""
-    gray = image if isinstance(image, np.ndarray) else load_image(image)
+    gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
     lay = layout(ink.mask)
     skew, ink_image, to_work = 0.0, ink.ink, np.eye(3)
@@ -81,7 +82,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     raw = probs.argmax(axis=1) if len(probs) else np.zeros(0, int)
     pred = consistent_words(probs, words) if correct_words and len(probs) else raw
 
-    to_photo = np.diag([1 / ink.scale, 1 / ink.scale, 1.0]) @ to_work
+    scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
+    to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work
     chars = []
     for i, b in enumerate(boxes):
         order = np.argsort(-probs[i])[:TOP_K]
@@ -98,5 +100,5 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
         it = iter(labels)
         return _compose([[classes[next(it)] for _ in line] for line in lay.lines], lay.word_breaks)
 
-    return PageReading(text_of(pred), chars, text_of(raw), skew, lay.char_height / ink.scale, crops, ink, lay,
+    return PageReading(text_of(pred), chars, text_of(raw), skew, lay.char_height / scale, scale, crops, ink, lay,
                        ink_image)

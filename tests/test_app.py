@@ -145,3 +145,15 @@ def test_two_sessions_training_at_once_keep_their_own_runs():
     saved = {r.id: r.settings["hidden"] for r in Registry().list()}
     assert sorted(saved.values()) == [[16], [24]]
     assert {job.runs[0].saved.id for job in jobs} == set(saved)
+
+
+def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
+    need_real_data()
+    at = _train_page({"epochs": "1", "lr": "0.0175"})
+    next(b for b in at.button if b.label == "Learning rate x10 and x0.1").click().run()
+    _wait_for_training(at)
+    names = [run.name for run in at.session_state["train_job"].runs]
+    assert names == ["lr 0.0175", "lr 0.175", "lr 0.00175"]
+    from mlcore.registry import Registry
+    assert len(Registry().list()) == 3
+    assert len([r for r in at.radio if r.label == "Details of"]) == 1

@@ -121,6 +121,12 @@ def _restore(network, snapshot) -> None:
         layer.params[name] = value
 
 
+def _diverged(network, good, history, why: str, optimizer) -> "FitResult":
+    _restore(network, good)
+    return FitResult(history, "diverged", f"diverged {why}; the learning rate {optimizer.lr:g} is probably too "
+                     "high. The weights are those of the last good epoch.")
+
+
 def evaluate_loss(network, X, y, batch_size: int = 1024) -> tuple[float, float | None]:
     """Mean loss and (for a classifier) accuracy, in evaluation mode."""
     total, correct = 0.0, 0
@@ -175,10 +181,7 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
             with np.errstate(over="ignore", invalid="ignore"):
                 loss, out = network.loss_and_gradients(xb, yb)
             if not np.isfinite(loss):
-                _restore(network, good)
-                return FitResult(history, "diverged",
-                                 f"diverged in epoch {epoch} (loss became {loss}); the learning rate "
-                                 f"{optimizer.lr:g} is probably too high. Weights are those after epoch {epoch - 1}.")
+                return _diverged(network, good, history, f"in epoch {epoch} (the loss became {loss})", optimizer)
             optimizer.step(network)
             loss_sum += loss * len(xb)
             if classify:
@@ -191,20 +194,15 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
                 return FitResult(history, "stopped", f"stopped during epoch {epoch}")
         valid_loss, valid_acc = evaluate_loss(network, *valid) if valid is not None else (None, None)
         if valid_loss is not None and not np.isfinite(valid_loss):
-            _restore(network, good)
-            return FitResult(history, "diverged", f"diverged in epoch {epoch} (validation loss {valid_loss}); "
-                             f"weights are those after epoch {epoch - 1}.")
+            return _diverged(network, good, history, f"in epoch {epoch} (validation loss {valid_loss})", optimizer)
         record = EpochRecord(epoch, loss_sum / len(Xe), correct / len(Xe) if classify else None,
                              valid_loss, valid_acc, optimizer.lr, time.perf_counter() - start)
         history.records.append(record)  # kept even when diverging, so that the curves show it
         not_falling = [r.train_loss > NOT_FALLING * initial_loss for r in history.records[-2:]]
         if record.train_loss > DIVERGENCE_FACTOR * max(initial_loss, 1.0) or (len(not_falling) == 2
                                                                                and all(not_falling)):
-            _restore(network, good)
-            return FitResult(history, "diverged",
-                             f"diverged in epoch {epoch}: the loss went from {initial_loss:.3g} to "
-                             f"{record.train_loss:.3g} instead of down; the learning rate {optimizer.lr:g} is "
-                             f"probably too high. Weights are those of the last good epoch.")
+            return _diverged(network, good, history, f"in epoch {epoch}: the loss went from {initial_loss:.3g} "
+                             f"to {record.train_loss:.3g} instead of down", optimizer)
         if record.train_loss <= NOT_FALLING * initial_loss:
             good = _snapshot(network)
         if any([cb.on_epoch_end(record, network) for cb in callbacks]):

@@ -41,13 +41,16 @@ with st.expander("Pipeline settings"):
                           help="Photos are processed at this size: larger is slower but keeps fine strokes.")
     correct = st.toggle("Keep each word all letters or all digits", value=True,
                         help="Picks, per word, whichever reading (letters or digits) is more probable.")
+    lexicon = st.toggle("Then prefer English words", value=True, disabled=not correct,
+                        help="A word that reads almost like an English word (at least 1% as probable to the "
+                             "network) becomes that word.")
     low = st.slider("Highlight characters below this confidence", 0.0, 1.0, 0.6, 0.05)
 
 if data is None or model is None:
     st.stop()
 
 try:
-    view = read_photo(data, str(path), model, work_side, correct)
+    view = read_photo(data, str(path), model, work_side, correct, lexicon)
 except ImageLoadError as exc:
     st.error(f"Could not read this photo: {exc}")
     st.stop()

@@ -33,8 +33,9 @@ ROWS = [
     ("+ augmentation", f"{CNN} --no-standardize --augment"),
     ("+ standardized inputs", f"{CNN} --augment"),
     ("+ synthetic 100/class", f"{CNN} --augment --synthetic 100"),
-    ("+ dropout 0.3", f"{CNN} --augment --synthetic 100 --dropout 0.3"),
-    ("smaller: 16-32 channels", f"{CNN} --augment --synthetic 100 --dropout 0.3 --channels 16 32"),
+    # Synthetic characters lowered valid accuracy, so the next steps build on the row before them.
+    ("+ dropout 0.3 (no synthetic)", f"{CNN} --augment --dropout 0.3"),
+    ("smaller: 16-32 channels", f"{CNN} --augment --dropout 0.3 --channels 16 32"),
 ]
 
 

@@ -27,9 +27,10 @@ class OcrView:
 
 
 @st.cache_data(max_entries=6, show_spinner="Reading the page...")
-def read_photo(data: bytes, model_path: str, _model, work_side: int, correct_words: bool) -> OcrView:
+def read_photo(data: bytes, model_path: str, _model, work_side: int, correct_words: bool, lexicon: bool) -> OcrView:
     """Read one photo (bytes). Raises ImageLoadError for anything that is not a usable image."""
-    reading = read_page(data, _model.network, _model.classes, work_side=work_side, correct_words=correct_words)
+    reading = read_page(data, _model.network, _model.classes, work_side=work_side, correct_words=correct_words,
+                        lexicon=lexicon)
     # The working image is what the reader saw; shown at most DISPLAY_SIDE wide.
     gray = reading.ink.gray
     shrink = min(1.0, DISPLAY_SIDE / max(gray.shape))

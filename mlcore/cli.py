@@ -197,7 +197,9 @@ def _add_ocr(sub) -> None:
     p.add_argument("--model", type=Path, default=None, help="classifier (default: the shipped classifier)")
     p.add_argument("--json", action="store_true", help="print JSON with boxes, lines, labels and confidences")
     p.add_argument("--no-correction", dest="correct", action="store_false",
-                   help="do not make each word all letters or all digits")
+                   help="no word-level correction at all (neither letters/digits nor dictionary)")
+    p.add_argument("--no-lexicon", dest="lexicon", action="store_false",
+                   help="keep words all letters or all digits, but do not use the English word list")
     p.set_defaults(func=_ocr)
 
 
@@ -209,7 +211,8 @@ def _ocr(args) -> int:
     results, failed = [], 0
     for path in args.images:
         try:
-            reading = read_page(path, model.network, model.classes, correct_words=args.correct)
+            reading = read_page(path, model.network, model.classes, correct_words=args.correct,
+                                lexicon=args.lexicon)
         except ImageLoadError as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1

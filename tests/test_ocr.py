@@ -145,3 +145,34 @@ def test_real_pages_under_harder_conditions(pages, model, condition):
         hard.append(character_accuracy(read_page(CONDITIONS[condition](gray), model.network, model.classes).text,
                                        truth))
     assert np.mean(hard) >= np.mean(clean) - 0.05, (condition, hard, clean)
+
+
+# ------------------------------------------------------------ word-level correction
+def _probs(readings):
+    """Probabilities for characters given as {class: p} dicts (the rest spread thinly)."""
+    from mlcore.data.classes import CLASSES
+    p = np.full((len(readings), len(CLASSES)), 1e-4)
+    for i, r in enumerate(readings):
+        for c, v in r.items():
+            p[i, CLASSES.index(c)] = v
+    return p / p.sum(1, keepdims=True)
+
+
+def test_words_are_kept_all_letters_or_all_digits():
+    from mlcore.data.classes import CLASSES
+    from mlcore.ocr.postprocess import consistent_words
+    probs = _probs([{"O": 0.3, "0": 0.7}, {"K": 0.9}, {"5": 0.6, "S": 0.4}, {"1": 0.9}, {"2": 0.8, "Z": 0.2}])
+    pred = consistent_words(probs, [[0, 1, 2], [3, 4]])
+    assert "".join(CLASSES[k] for k in pred) == "OKS12"
+
+
+def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
+    from mlcore.data.classes import CLASSES
+    from mlcore.ocr.postprocess import Lexicon
+    lex = Lexicon(["cat", "dog", "cot"], CLASSES)
+    unsure = _probs([{"C": 0.9}, {"Q": 0.55, "A": 0.4}, {"T": 0.9}])
+    pred = lex.correct(unsure, [[0, 1, 2]], unsure.argmax(1))
+    assert "".join(CLASSES[k] for k in pred) == "CAT"
+    confident = _probs([{"X": 0.95}, {"Q": 0.95}, {"Z": 0.95}])
+    pred = lex.correct(confident, [[0, 1, 2]], confident.argmax(1))
+    assert "".join(CLASSES[k] for k in pred) == "XQZ"

@@ -10,7 +10,7 @@ from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.image_io import load_photo
 from mlcore.ocr.layout import Layout, layout
 from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
-from mlcore.ocr.postprocess import consistent_words
+from mlcore.ocr.postprocess import consistent_words, english_lexicon
 
 TOP_K = 3
 
@@ -50,8 +50,12 @@ def _compose(lines: list[list[str]], breaks: list[list[bool]]) -> str:
 
 
 def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_side: int = WORK_SIDE,
-              correct_words: bool = True) -> PageReading:
-    """Read a photographed page of handwritten capitals and digits."""
+              correct_words: bool = True, lexicon: bool = True) -> PageReading:
+    """Read a photographed page of handwritten capitals and digits.
+
+    correct_words keeps each word all letters or all digits; lexicon (with it)
+    lets a word that reads almost like an English word become that word.
+    """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
     lay = layout(ink.mask)
@@ -81,6 +85,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
             word_of.append(w)
     raw = probs.argmax(axis=1) if len(probs) else np.zeros(0, int)
     pred = consistent_words(probs, words) if correct_words and len(probs) else raw
+    if correct_words and lexicon and len(probs):
+        pred = english_lexicon(classes).correct(probs, words, pred)
 
     scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
     to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work

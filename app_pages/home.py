@@ -1,6 +1,6 @@
 import streamlit as st
 
-from dashboard.data import dataset, dataset_names
+from dashboard.data import dataset_names, dataset_sizes
 from dashboard.models import load_classifier
 from mlcore.data.paths import ENV_VAR, data_dir, default_classifier_path
 
@@ -27,7 +27,7 @@ if not names:
 else:
     st.subheader("Data")
     for name in names:
-        sizes = dataset(name).summary()
+        sizes = dataset_sizes(name)
         st.write(f"**{name}**: " + ", ".join(
             f"{split} {s['n']:,} ({s['letters']:,} letters, {s['digits']:,} digits)" for split, s in sizes.items()))
     if "nist36" not in names:

@@ -3,7 +3,7 @@ from dataclasses import asdict, replace
 import numpy as np
 import streamlit as st
 
-from dashboard.data import dataset, dataset_names
+from dashboard.data import dataset, dataset_names, dataset_sizes
 from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
 from dashboard.state import registry
 from dashboard.train_settings import ARCHS, BATCH_SIZES, CHOICES, LEARNING_RATES, PRESETS, TrainSettings, from_query
@@ -57,7 +57,7 @@ with st.sidebar:
 left, right = st.columns(2)
 with left:
     st.selectbox("Dataset", names, key="ts_dataset", disabled=busy,
-                 format_func=lambda n: f"{n} ({len(dataset(n).train):,} training images)")
+                 format_func=lambda n: f"{n} ({dataset_sizes(n)['train']['n']:,} training images)")
     st.radio("Model", list(ARCHS), format_func=ARCHS.get, key="ts_arch", horizontal=True, disabled=busy)
     if st.session_state["ts_arch"] == "mlp":
         st.text_input("Hidden layer sizes", key="ts_hidden", disabled=busy, help="Comma-separated, e.g. 512,256")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mlcore.data.datasets import available_datasets, load_dataset
+from mlcore.data.datasets import available_datasets, dataset_summary, load_dataset
 from mlcore.data.paths import data_dir
 
 
@@ -27,3 +27,13 @@ def _dataset_names(root: str) -> list[str]:
 
 def dataset_names() -> list[str]:
     return _dataset_names(str(data_dir()))
+
+
+@st.cache_data
+def _sizes(name: str, root: str) -> dict:
+    return dataset_summary(name, root)
+
+
+def dataset_sizes(name: str) -> dict:
+    """Split sizes from the labels alone: fast enough for the first page a user sees."""
+    return _sizes(name, str(data_dir()))

@@ -7,7 +7,7 @@ from conftest import need_real_data
 
 from mlcore.data.augment import Augmentation
 from mlcore.data.classes import CLASSES
-from mlcore.data.datasets import available_datasets, load_dataset, stratified_split
+from mlcore.data.datasets import available_datasets, dataset_summary, load_dataset, stratified_split
 from mlcore.data.formats import (
     DataFormatError,
     load_idx_digits,
@@ -161,7 +161,7 @@ def test_nist36_files_are_used_as_they_are(tmp_path):
         scipy.io.savemat(tmp_path / f"nist36_{split}.mat", {f"{split}_data": rng.random((n, 1024)),
                                                             f"{split}_labels": onehot})
     ds = load_dataset(root=tmp_path)
-    assert ds.name == "nist36"
+    assert ds.name == "nist36" and dataset_summary("nist36", tmp_path) == ds.summary()
     assert (len(ds.train), len(ds.valid), len(ds.test)) == (72, 36, 36)
 
 
@@ -175,6 +175,7 @@ def test_real_default_dataset(real_dataset):
         assert split.X.min() >= 0 and split.X.max() <= 1
         assert set(np.unique(split.y)) == set(range(36))
     assert ds.fingerprint() == load_dataset("handwriting").fingerprint()
+    assert dataset_summary("handwriting") == ds.summary()  # from the labels alone
 
 
 def _ink_stats(rows):

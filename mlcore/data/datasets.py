@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.data.classes import CLASSES, is_letter
-from mlcore.data.formats import load_labelled_file, load_mat
+from mlcore.data.formats import labels_of_file, load_labelled_file, load_mat
 from mlcore.data.paths import data_dir
 
 NIST36_FILES = {split: f"nist36_{split}.mat" for split in ("train", "valid", "test")}
@@ -36,8 +36,6 @@ class Split:
     def __len__(self):
         return len(self.y)
 
-    def counts(self) -> dict[str, int]:
-        return {"letters": int(is_letter(self.y).sum()), "digits": int((~is_letter(self.y)).sum())}
 
 
 @dataclass
@@ -61,7 +59,11 @@ class Dataset:
         return h.hexdigest()[:16]
 
     def summary(self) -> dict:
-        return {name: {"n": len(s), **s.counts()} for name, s in self.splits().items()}
+        return {name: _counts(s.y) for name, s in self.splits().items()}
+
+
+def _counts(y: np.ndarray) -> dict[str, int]:
+    return {"n": int(len(y)), "letters": int(is_letter(y).sum()), "digits": int((~is_letter(y)).sum())}
 
 
 def find_data_files(root: Path) -> list[Path]:
@@ -108,6 +110,17 @@ def stratified_split(y: np.ndarray, seed: int, fractions=SPLIT_FRACTIONS) -> tup
         for part, chunk in zip(parts, np.split(idx, [n_train, n_train + n_valid])):
             part.append(chunk)
     return tuple(np.sort(np.concatenate(p)) for p in parts)
+
+
+def dataset_summary(name: str, root: Path | str | None = None, seed: int = 0) -> dict:
+    """What load_dataset(name).summary() gives, from the labels alone (no image is decoded)."""
+    files = available_datasets(root).get(name)
+    if files is None:
+        raise DataNotFoundError(f"dataset {name!r} is not in {root or data_dir()}")
+    if name == "nist36":
+        return {s: _counts(labels_of_file(f)) for s, f in zip(NIST36_FILES, files)}
+    y = np.concatenate([labels_of_file(f) for f in files])
+    return {s: _counts(y[i]) for s, i in zip(NIST36_FILES, stratified_split(y, seed))}
 
 
 def load_dataset(name: str | None = None, root: Path | str | None = None, seed: int = 0) -> Dataset:

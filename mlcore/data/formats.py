@@ -59,6 +59,23 @@ def load_mat(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return splits
 
 
+def labels_of_file(path: str | Path) -> np.ndarray:
+    """Only the labels of a .mat file (all splits pooled) or an IDX images file: cheap, no images decoded."""
+    path = Path(path)
+    if path.suffix == ".mat":
+        keys = [f"{split}_labels" for split in SPLITS]
+        try:
+            mat = scipy.io.loadmat(path, variable_names=keys)
+        except Exception as exc:
+            raise DataFormatError(f"{path}: not a readable MATLAB file ({exc})") from None
+        found = [_labels_from_onehot(mat[k], path, k) for k in keys if k in mat]
+        if not found:
+            raise DataFormatError(f"{path}: no *_labels keys")
+        return np.concatenate(found)
+    labels = read_idx(labels_path_for(path))
+    return labels.astype(np.int64) + CLASSES.index("0")
+
+
 def _open_maybe_gzip(path: Path) -> bytes:
     opener = gzip.open if path.suffix == ".gz" else open
     try:

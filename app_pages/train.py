@@ -71,13 +71,13 @@ with right:
     st.select_slider("Learning rate", LEARNING_RATES, key="ts_lr", disabled=busy, format_func=lambda v: f"{v:g}")
     st.select_slider("Batch size", BATCH_SIZES, key="ts_batch", disabled=busy)
     st.slider("Epochs", 1, 100, key="ts_epochs", disabled=busy)
-    cols = st.columns(3)
+    cols = st.columns(2)
     cols[0].toggle("Augmentation", key="ts_augment", disabled=busy,
                    help="Random rotation, scale, shear, shift and stroke width, new every epoch")
     cols[1].toggle("Standardize inputs", key="ts_standardize", disabled=busy,
                    help="Centre and scale the pixels (mean 0, std 1 over the training set). The homework fed "
                         "raw pixels, mostly white: the offset slows learning a lot.")
-    cols[2].number_input("Seed", 0, 10**6, key="ts_seed", disabled=busy)
+    st.number_input("Seed", 0, 10**6, key="ts_seed", disabled=busy)
 
 settings = current()
 st.query_params.from_dict(settings.to_query())  # the URL now reproduces this page

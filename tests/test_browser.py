@@ -98,12 +98,14 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
     need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
         page = _page(browser, url)
-        page.get_by_text("The shipped classifier").wait_for()
+        page.get_by_text("Test letters").wait_for()
+        time.sleep(1)
         page.screenshot(path=shots / "home.png", full_page=True)
 
         page.goto(f"{url}/train?epochs=2&hidden=32")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Test balanced accuracy").wait_for(timeout=120_000)
+        time.sleep(2)
         page.screenshot(path=shots / "train.png", full_page=True)
         assert "Saved as run" in page.inner_text("body")
 
@@ -115,6 +117,8 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         page.goto(f"{url}/ocr")
         page.get_by_text("Sample page").first.click()
         page.get_by_text("What the network sees").wait_for(timeout=120_000)
+        page.locator(".js-plotly-plot").first.wait_for()
+        time.sleep(2)  # Plotly draws after the element appears
         page.screenshot(path=shots / "ocr.png", full_page=True)
         assert "Download the text" in page.inner_text("body")
     assert all((shots / f"{name}.png").stat().st_size > 10_000 for name in ("home", "train", "runs", "ocr"))

@@ -1,8 +1,9 @@
 import streamlit as st
 
-from dashboard.data import dataset_names, dataset_sizes
-from dashboard.models import load_classifier
+from dashboard.data import usable_datasets
+from dashboard.models import classifier
 from mlcore.data.paths import ENV_VAR, data_dir, default_classifier_path
+from mlcore.model_io import ModelFileError
 
 st.title("How neural networks read handwriting")
 st.markdown(
@@ -17,8 +18,8 @@ cols[0].page_link("app_pages/train.py", label="**Train** a network and watch it 
 cols[1].page_link("app_pages/runs.py", label="Compare your **runs**", icon=":material/table_chart:")
 cols[2].page_link("app_pages/ocr.py", label="**Read** a photographed page", icon=":material/document_scanner:")
 
-names = dataset_names()
-if not names:
+sizes_by_name = usable_datasets()
+if not sizes_by_name:
     st.warning(
         f"No handwriting data found in `{data_dir()}`. Point the `{ENV_VAR}` environment variable "
         "at a folder with letter `.mat` files and/or MNIST IDX files, or fetch the homework's "
@@ -26,22 +27,28 @@ if not names:
     )
 else:
     st.subheader("Data")
-    for name in names:
-        sizes = dataset_sizes(name)
+    for name, sizes in sizes_by_name.items():
         st.write(f"**{name}**: " + ", ".join(
             f"{split} {s['n']:,} ({s['letters']:,} letters, {s['digits']:,} digits)" for split, s in sizes.items()))
-    if "nist36" not in names:
+    if "nist36" not in sizes_by_name:
         st.caption("The homework's full NIST36 set (10,800 training images) is not here: "
                    "`python -m mlcore download` fetches it into the data directory.")
 
 st.subheader("The shipped classifier")
-model = load_classifier(default_classifier_path())
+try:
+    model = classifier(default_classifier_path())
+except ModelFileError as exc:
+    st.error(f"The shipped classifier cannot be loaded: {exc}")
+    st.stop()
 meta = model.metadata
-test = meta["metrics"]["test"]
-st.write(f"`{meta['description']}`, {meta['n_parameters']:,} parameters, trained on the "
-         f"`{meta['data']['dataset']}` dataset.")
-cols = st.columns(3)
-cols[0].metric("Test letters", f"{test['letters']['accuracy']:.1%}")
-cols[1].metric("Test digits", f"{test['digits']['accuracy']:.1%}")
-cols[2].metric("Balanced accuracy", f"{test['balanced_accuracy']:.1%}")
-st.caption("Trained by: `" + meta["training"]["command"] + "`")
+st.write(f"`{model.network.describe()}`, {model.network.n_parameters():,} parameters, trained on the "
+         f"`{meta.get('data', {}).get('dataset', '?')}` dataset.")
+test = meta.get("metrics", {}).get("test")
+if test:
+    cols = st.columns(3)
+    cols[0].metric("Test letters", f"{test['letters']['accuracy']:.1%}")
+    cols[1].metric("Test digits", f"{test['digits']['accuracy']:.1%}")
+    cols[2].metric("Balanced accuracy", f"{test['balanced_accuracy']:.1%}")
+command = meta.get("training", {}).get("command")
+if command:
+    st.caption(f"Trained by: `{command}`")

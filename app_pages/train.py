@@ -3,18 +3,29 @@ from dataclasses import asdict, replace
 import numpy as np
 import streamlit as st
 
-from dashboard.data import dataset, dataset_names, dataset_sizes
+from dashboard.data import dataset, usable_datasets
 from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
 from dashboard.state import registry
-from dashboard.train_settings import ARCHS, BATCH_SIZES, CHOICES, LEARNING_RATES, PRESETS, TrainSettings, from_query
-from dashboard.training_job import TrainingJob, first_weights_index
+from dashboard.train_settings import (
+    ARCHS,
+    BATCH_SIZES,
+    CHOICES,
+    LEARNING_RATES,
+    PRESETS,
+    RANGES,
+    TrainSettings,
+    from_query,
+)
+from dashboard.training_job import TrainingJob
+from mlcore.data.formats import DataFormatError
 from mlcore.data.glyphs import rows_to_images
 from mlcore.metrics import confusion_matrix
 from mlcore.training import History
 
 st.title("Train a network")
 
-names = dataset_names()
+sizes_by_name = usable_datasets()
+names = list(sizes_by_name)
 if not names:
     st.warning("No handwriting data found: see the Home page for how to get it.")
     st.stop()
@@ -57,7 +68,7 @@ with st.sidebar:
 left, right = st.columns(2)
 with left:
     st.selectbox("Dataset", names, key="ts_dataset", disabled=busy,
-                 format_func=lambda n: f"{n} ({dataset_sizes(n)['train']['n']:,} training images)")
+                 format_func=lambda n: f"{n} ({sizes_by_name[n]['train']['n']:,} training images)")
     st.radio("Model", list(ARCHS), format_func=ARCHS.get, key="ts_arch", horizontal=True, disabled=busy)
     if st.session_state["ts_arch"] == "mlp":
         st.text_input("Hidden layer sizes", key="ts_hidden", disabled=busy, help="Comma-separated, e.g. 512,256")
@@ -70,7 +81,7 @@ with right:
     st.selectbox("Optimizer", CHOICES["optimizer"], key="ts_optimizer", disabled=busy)
     st.select_slider("Learning rate", LEARNING_RATES, key="ts_lr", disabled=busy, format_func=lambda v: f"{v:g}")
     st.select_slider("Batch size", BATCH_SIZES, key="ts_batch", disabled=busy)
-    st.slider("Epochs", 1, 100, key="ts_epochs", disabled=busy)
+    st.slider("Epochs", *RANGES["epochs"], key="ts_epochs", disabled=busy)
     cols = st.columns(2)
     cols[0].toggle("Augmentation", key="ts_augment", disabled=busy,
                    help="Random rotation, scale, shear, shift and stroke width, new every epoch")
@@ -92,7 +103,12 @@ if start:
     runs = [(f"lr {settings.lr:g}", recipe)]
     if lr_experiment:
         runs = [(f"lr {lr:g}", replace(recipe, lr=lr)) for lr in (settings.lr, settings.lr * 10, settings.lr / 10)]
-    job = TrainingJob(dataset(settings.dataset), runs, registry(), {"dataset": settings.dataset}).start()
+    try:
+        data = dataset(settings.dataset)
+    except (DataFormatError, OSError) as exc:
+        st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
+        st.stop()
+    job = TrainingJob(data, runs, registry(), {"dataset": settings.dataset}).start()
     st.session_state["train_job"] = job
     st.rerun()
 
@@ -142,8 +158,10 @@ st.plotly_chart(learning_curves(histories(job)), width="stretch")
 finished = [run for run in job.runs if run.trained is not None]
 if not finished:
     st.stop()
-run = finished[0] if len(finished) == 1 else next(
-    r for r in finished if r.name == st.radio("Details of", [r.name for r in finished], horizontal=True))
+run = finished[0]
+if len(finished) > 1:
+    shown = st.radio("Details of", [r.name for r in finished], horizontal=True)
+    run = next(r for r in finished if r.name == shown)
 metrics = run.trained.metrics
 cols = st.columns(4)
 for col, split in zip(cols, ("train", "valid", "test")):
@@ -156,7 +174,7 @@ if run.saved:
     st.caption(f"Saved as run `{run.saved.id}` (see the Runs page).")
 
 net = run.trained.network
-layer = net.layers[first_weights_index(net)]
+layer = net.layers[net.first_weighted_layer()]
 tabs = st.tabs(["First-layer weights", "Confusion matrix", "Misclassified test samples"])
 with tabs[0]:
     st.caption("Each hidden unit's 1024 input weights drawn as a 32x32 image (first 128 units)"

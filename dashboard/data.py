@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mlcore.data.datasets import available_datasets, dataset_summary, load_dataset
+from mlcore.data.formats import DataFormatError
 from mlcore.data.paths import data_dir
 
 
@@ -37,3 +38,14 @@ def _sizes(name: str, root: str) -> dict:
 def dataset_sizes(name: str) -> dict:
     """Split sizes from the labels alone: fast enough for the first page a user sees."""
     return _sizes(name, str(data_dir()))
+
+
+def usable_datasets() -> dict[str, dict]:
+    """Name -> split sizes of every dataset whose files read; an error is shown for the others."""
+    usable = {}
+    for name in dataset_names():
+        try:
+            usable[name] = dataset_sizes(name)
+        except (DataFormatError, OSError) as exc:
+            st.error(f"The {name!r} data cannot be read: {exc}")
+    return usable

@@ -7,18 +7,24 @@ import streamlit as st
 
 from dashboard.state import registry
 from mlcore.data.paths import default_classifier_path, models_dir
-from mlcore.model_io import ModelFileError, load_model
+from mlcore.model_io import ModelFileError, load_classifier
 
 
 @st.cache_resource(max_entries=8)
 def _load(path: str, mtime: float):
     # mtime in the key: a model file replaced on disk is loaded afresh.
-    return load_model(path)
+    return load_classifier(path)
 
 
-def load_classifier(path: Path):
-    """A classifier shared read-only by all sessions (predicting never changes it)."""
-    return _load(str(path), path.stat().st_mtime)
+def classifier(path: Path):
+    """A classifier shared read-only by all sessions (predicting never changes it).
+
+    Raises ModelFileError for a missing, malformed or non-classifier file."""
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    return _load(str(path), mtime)
 
 
 def classifier_choices() -> dict[str, Path]:
@@ -42,13 +48,16 @@ def model_chooser(key: str):
     """
     choices = classifier_choices()
     wanted = st.session_state.pop("ocr_model_path", None)
-    if wanted is not None:
-        st.session_state[key] = next((label for label, p in choices.items() if str(p) == wanted), None)
+    label = next((label for label, p in choices.items() if str(p) == wanted), None)
+    if label is not None:
+        st.session_state[key] = label
+    if st.session_state.get(key) not in choices:  # e.g. a run deleted since it was chosen
+        st.session_state.pop(key, None)
     label = st.selectbox("Classifier", list(choices), key=key,
                          help="The shipped default, the other shipped models, or any run from the Runs page.")
     path = choices[label]
     try:
-        model = load_classifier(path)
+        model = classifier(path)
     except ModelFileError as exc:
         st.error(f"This model cannot be used: {exc}")
         return path, None

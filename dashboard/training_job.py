@@ -72,7 +72,7 @@ class TrainingJob:
                 if self.stop_event.is_set():
                     break
                 network = run.recipe.build(len(self.dataset.classes), self.dataset.train.X)
-                run.initial_weights = network.layers[first_weights_index(network)].params["W"].copy()
+                run.initial_weights = network.layers[network.first_weighted_layer()].params["W"].copy()
                 start = time.monotonic()
                 run.trained = train_classifier(self.dataset, run.recipe, network=network,
                                                callbacks=[_Progress(run)], should_stop=self.stop_event.is_set)
@@ -98,11 +98,6 @@ class TrainingJob:
         per_epoch = float(np.mean([r.seconds for r in done]))
         remaining = sum(run.recipe.train.epochs - len(run.records) for run in self.runs if run.trained is None)
         return per_epoch * remaining
-
-
-def first_weights_index(network) -> int:
-    """Index of the first layer with weights (the one whose filters are worth drawing)."""
-    return next(i for i, layer in enumerate(network.layers) if "W" in layer.params)
 
 
 def _summary(metrics: dict) -> dict:

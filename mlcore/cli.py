@@ -23,7 +23,7 @@ from mlcore.data.formats import DataFormatError, load_labelled_file
 from mlcore.data.paths import data_dir, default_classifier_path
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
-from mlcore.model_io import ModelFileError, load_model, save_model
+from mlcore.model_io import ModelFileError, load_classifier, save_model
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
@@ -72,7 +72,7 @@ def _add_train(sub) -> None:
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="sigmoid", help="mlp: hidden activation")
     p.add_argument("--init", choices=sorted(INITIALIZERS), default="xavier", help="mlp: weight initialisation")
     p.add_argument("--channels", type=_positive_int, nargs="+", default=[32, 64],
-                   help="cnn: channels of each conv(3x3)-maxpool-ReLU stage")
+                   help="cnn: channels of each conv-maxpool-ReLU stage")
     p.add_argument("--dense", type=_positive_int, default=128, help="cnn: width of the dense layer")
     p.add_argument("--kernel-size", type=_positive_int, default=3, help="cnn: convolution kernel size (odd)")
     p.add_argument("--dropout", type=_finite_float, default=0.0, help="dropout rate after the hidden/dense layers")
@@ -146,20 +146,12 @@ def _add_evaluate(sub) -> None:
     p.set_defaults(func=_evaluate)
 
 
-def _load_classifier(path: Path | None):
-    path = path or default_classifier_path()
-    model = load_model(path)
-    if not model.classes:
-        raise ModelFileError(f"{path}: not a classifier (no class names)")
-    model.metadata["path"] = str(path)
-    return model
-
-
 def _evaluate(args) -> int:
-    model = _load_classifier(args.model)
+    path = args.model or default_classifier_path()
+    model = load_classifier(path)
     X, y = load_labelled_file(args.data)
     report = classification_report(y, model.network.predict(X), model.classes)
-    _print_json({"data": str(args.data), "model": model.metadata["path"], **report})
+    _print_json({"data": str(args.data), "model": str(path), **report})
     return 0
 
 
@@ -207,7 +199,7 @@ def _ocr(args) -> int:
     from mlcore.ocr.image_io import ImageLoadError
     from mlcore.ocr.reader import read_page
 
-    model = _load_classifier(args.model)
+    model = load_classifier(args.model or default_classifier_path())
     results, failed = [], 0
     for path in args.images:
         try:

@@ -10,6 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlcore.activations import ACTIVATIONS
+from mlcore.architectures import build_cnn, build_mlp
+from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+from mlcore.layers import Dense, Standardize
+from mlcore.losses import LOSSES
+
 
 @dataclass
 class GradCheckResult:
@@ -115,13 +121,6 @@ def check_suite(seed: int = 0, eps: float = 1e-6, hidden=(12, 10)) -> dict[str, 
     Returns {name: results}; names are layer kinds, loss kinds, and
     'network <description>' for the whole networks.
     """
-    # Imported here: the layers' own modules may use this one.
-    from mlcore.activations import ACTIVATIONS
-    from mlcore.architectures import build_cnn, build_mlp
-    from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
-    from mlcore.layers import Dense, Standardize
-    from mlcore.losses import LOSSES
-
     rng = np.random.default_rng(seed)
     out: dict[str, list[GradCheckResult]] = {}
     out["dense"] = check_layer(Dense(7, 5, rng=rng, dtype=np.float64), rng.standard_normal((4, 7)), eps, seed)

@@ -1,7 +1,7 @@
 """Weight initialisations, chosen by name.
 
 Each takes the weight shape and the layer's fan-in and fan-out so that the
-same schemes serve dense and (later) convolutional layers.
+same schemes serve dense and convolutional layers.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Classification and reconstruction metrics."""
+"""Classification metrics."""
 from __future__ import annotations
 
 import numpy as np
@@ -62,9 +62,3 @@ def classification_report(y_true, y_pred, classes=CLASSES) -> dict:
         "most_confused": most_confused_pairs(cm, classes),
     }
 
-
-def psnr(images: np.ndarray, reconstructions: np.ndarray, peak: float = 1.0) -> np.ndarray:
-    """Peak signal-to-noise ratio in dB of each image (rows) against its reconstruction."""
-    mse = np.mean((np.asarray(images, np.float64) - np.asarray(reconstructions, np.float64)) ** 2, axis=1)
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(peak**2 / mse)

@@ -136,3 +136,11 @@ def load_model(path: str | Path) -> SavedModel:
                 or (network.loss_name == "softmax_cross_entropy" and len(classes) != network.output_shape[0])):
             raise ModelFileError(f"{path}: 'classes' must list one name per output, got {classes!r}")
     return SavedModel(network, meta)
+
+
+def load_classifier(path: str | Path) -> SavedModel:
+    """load_model, refusing a model that is not a classifier (no class names)."""
+    model = load_model(path)
+    if not model.classes:
+        raise ModelFileError(f"{path}: not a classifier (no class names)")
+    return model

@@ -1,7 +1,8 @@
 """A network: a stack of layers ending in a loss.
 
-One abstraction for every model in the project: the MLP classifier, the
-autoencoder and (with convolutional layers) the CNN are all `Network`s.
+One abstraction for every model in the project: the MLP and the CNN
+classifiers are both `Network`s, and so is any network trained on a squared
+error ('mse' loss) instead of class labels.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ class Network:
         stops at the first layer with parameters, which computes only its own
         gradients (for a CNN, the first convolution's input gradient is costly).
         """
-        first = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        first = self.first_weighted_layer()
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
             if not input_grad and i == first and layer.params:
@@ -56,6 +57,10 @@ class Network:
                 return None
             grad = layer.backward(grad)
         return grad
+
+    def first_weighted_layer(self) -> int:
+        """Index of the first layer with parameters (its weights are the ones worth drawing)."""
+        return next((i for i, layer in enumerate(self.layers) if layer.params), 0)
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, training: bool = True):
         """Mean loss on (x, y) and the raw output; leaves parameter gradients in `layer.grads`."""
@@ -105,7 +110,8 @@ class Network:
         return cls(layers, loss=arch["loss"], input_shape=tuple(arch["input_shape"]))
 
     def describe(self) -> str:
-        """A short human description such as '1024-64(sigmoid)-36' or 'conv32-conv64-128(relu)-36'."""
+        """A short human description such as '1024-64(sigmoid)-36' or
+        '1024-conv3x3:32(relu)-conv3x3:64(relu)-128(relu)-36'."""
         parts = [str(int(np.prod(self.input_shape)))]
         for layer in self.layers:
             if layer.kind == "dense":

@@ -46,7 +46,7 @@ def runs_dir() -> Path:
 class Run:
     id: str
     created: float
-    kind: str            # 'classifier' or 'autoencoder'
+    kind: str            # what the model is, e.g. 'classifier'
     name: str
     status: str          # 'completed', 'stopped' or 'diverged'
     seconds: float

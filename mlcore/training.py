@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -90,9 +90,6 @@ class TrainConfig:
             raise ValueError(f"batch size must be a positive integer, got {self.batch_size!r}")
         StepDecay(self.decay_step, self.decay_factor)  # validates both
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 def balanced_indices(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One epoch's sample indices with every class equally represented.
@@ -145,8 +142,8 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
         callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None) -> FitResult:
     """Train `network` in place on (X, y) with minibatches from default_rng(config.seed).
 
-    y holds class indices for a classifier, or target rows for an autoencoder
-    (whose classes are then not balanced). `augment(X, rng)` returns an
+    y holds class indices for a classifier, or target rows for an 'mse' network
+    (whose targets are then not class-balanced). `augment(X, rng)` returns an
     augmented copy of the epoch's samples.
     """
     X = np.asarray(X, dtype=network.dtype)
@@ -166,7 +163,7 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
         if augment is not None:
             Xe = augment(Xe, rng).astype(network.dtype, copy=False)
             if not classify:
-                ye = Xe  # an autoencoder reconstructs the augmented input
+                ye = Xe  # a network reconstructing its input reconstructs the augmented one
         if initial_loss is None:
             # Where training starts, on ~2048 samples of the first epoch as it will be seen
             # (balanced, augmented): one batch would be too noisy a reference.

@@ -7,7 +7,7 @@ thins it).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -31,9 +31,6 @@ class Augmentation:
                                 ("stroke", self.stroke, 0.5)):
             if not np.isfinite(value) or not 0.0 <= value <= hi:
                 raise ValueError(f"augmentation {name} must be in [0, {hi}], got {value!r}")
-
-    def config(self) -> dict:
-        return asdict(self)
 
     def __call__(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Augmented copies of rows (N, 1024); the input is left untouched."""

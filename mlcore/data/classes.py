@@ -2,8 +2,6 @@
 import numpy as np
 
 CLASSES: tuple[str, ...] = tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-LETTERS = CLASSES[:26]
-DIGITS = CLASSES[26:]
 
 
 def is_letter(labels: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.data.classes import CLASSES, is_letter
-from mlcore.data.formats import labels_of_file, load_labelled_file, load_mat
+from mlcore.data.formats import DataFormatError, labels_of_file, load_labelled_file, load_mat
 from mlcore.data.paths import data_dir
 
 NIST36_FILES = {split: f"nist36_{split}.mat" for split in ("train", "valid", "test")}
@@ -123,6 +123,13 @@ def dataset_summary(name: str, root: Path | str | None = None, seed: int = 0) ->
     return {s: _counts(y[i]) for s, i in zip(NIST36_FILES, stratified_split(y, seed))}
 
 
+def _split_of(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    splits = load_mat(path)
+    if split not in splits:
+        raise DataFormatError(f"{path}: has no {split}_data / {split}_labels")
+    return splits[split]
+
+
 def load_dataset(name: str | None = None, root: Path | str | None = None, seed: int = 0) -> Dataset:
     """Load a dataset by name; None picks 'nist36' when present, else 'handwriting'."""
     root = Path(root) if root else data_dir()
@@ -137,7 +144,7 @@ def load_dataset(name: str | None = None, root: Path | str | None = None, seed: 
         raise DataNotFoundError(f"dataset {name!r} is not in {root}; available: {', '.join(available)}")
     files = available[name]
     if name == "nist36":
-        splits = {s: Split(*load_mat(f)[s]) for s, f in zip(NIST36_FILES, files)}
+        splits = {s: Split(*_split_of(f, s)) for s, f in zip(NIST36_FILES, files)}
         return Dataset(name, **splits, sources=[str(f) for f in files])
     xs, ys = zip(*(load_labelled_file(f) for f in files))
     X, y = np.concatenate(xs), np.concatenate(ys)

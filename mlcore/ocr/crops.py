@@ -27,8 +27,11 @@ def stroke_width(ink: np.ndarray) -> float:
 
 def normalize_stroke(ink: np.ndarray, binary: np.ndarray) -> np.ndarray:
     """The soft ink of one character with its stroke width brought into STROKE_RANGE at 32x32."""
-    h, w = binary.shape
-    scale = EXTENT / max(h, w, 1)
+    rows, cols = np.flatnonzero(binary.any(axis=1)), np.flatnonzero(binary.any(axis=0))
+    if len(rows) == 0:
+        return ink
+    # The scale normalize_glyph will apply: its longest ink side to EXTENT pixels.
+    scale = EXTENT / max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
     width = stroke_width(binary) * scale
     if STROKE_RANGE[0] <= width <= STROKE_RANGE[1]:
         return ink

@@ -3,7 +3,7 @@
 - The photo is brought to a bounded working resolution (WORK_SIDE pixels on
   its longest side) so that a 12-megapixel photo costs what a small one does.
 - Uneven light and shadows are removed by dividing by an estimate of the paper
-  brightness (a median over a coarse grid, which ignores thin dark strokes).
+  brightness (an 80th percentile over a coarse grid, which ignores thin dark strokes).
 - The page is found as the large bright region of that estimate when it stands
   out clearly from its surroundings (a desk, a table); otherwise the whole
   photo is taken to be the page.

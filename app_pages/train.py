@@ -185,7 +185,7 @@ with tabs[0]:
     after.markdown("**After training**")
     after.plotly_chart(weight_grid(layer.params["W"], layer.kind, per_row=8), width="stretch", key="w_after")
 ds = job.dataset
-pred = net.predict(ds.test.X)
+pred = run.trained.predictions["test"]
 with tabs[1]:
     cm = confusion_matrix(ds.test.y, pred, len(ds.classes))
     st.plotly_chart(confusion_heatmap(cm, ds.classes), width="stretch")

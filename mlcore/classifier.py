@@ -77,6 +77,7 @@ class TrainedClassifier:
     result: FitResult
     metrics: dict              # split name -> classification_report
     metadata: dict             # what the model file records
+    predictions: dict          # split name -> predicted class of each sample
 
 
 def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str | None = None,
@@ -93,7 +94,8 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
     result = fit(network, optimizer, X, y, recipe.train,
                  valid=(dataset.valid.X, dataset.valid.y), augment=recipe.augmentation,
                  callbacks=callbacks, should_stop=should_stop)
-    metrics = {name: classification_report(split.y, network.predict(split.X), dataset.classes)
+    predictions = {name: network.predict(split.X) for name, split in dataset.splits().items()}
+    metrics = {name: classification_report(split.y, predictions[name], dataset.classes)
                for name, split in dataset.splits().items()}
     metadata = {
         "classes": list(dataset.classes),
@@ -109,5 +111,5 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
         "description": network.describe(),
         "n_parameters": int(network.n_parameters()),
     }
-    return TrainedClassifier(network, result, metrics, metadata)
+    return TrainedClassifier(network, result, metrics, metadata, predictions)
 

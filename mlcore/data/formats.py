@@ -34,13 +34,24 @@ def _labels_from_onehot(onehot: np.ndarray, path: Path, key: str) -> np.ndarray:
     return onehot.argmax(axis=1).astype(np.int64)
 
 
+def _read_mat(path: Path, **kwargs) -> dict:
+    try:
+        return scipy.io.loadmat(path, **kwargs)
+    except Exception as exc:  # scipy raises many types for corrupt files
+        raise DataFormatError(f"{path}: not a readable MATLAB file ({exc})") from None
+
+
+def _digit_labels(labels: np.ndarray, path: Path) -> np.ndarray:
+    """MNIST labels 0-9 as indices into CLASSES."""
+    if labels.max(initial=0) > 9:
+        raise DataFormatError(f"{path}: digit labels must be 0-9, found {labels.max()}")
+    return labels.astype(np.int64) + CLASSES.index("0")
+
+
 def load_mat(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Every split ('train', 'valid', 'test') present in a homework .mat file."""
     path = Path(path)
-    try:
-        mat = scipy.io.loadmat(path)
-    except Exception as exc:  # scipy raises many types for corrupt files
-        raise DataFormatError(f"{path}: not a readable MATLAB file ({exc})") from None
+    mat = _read_mat(path)
     splits = {}
     for split in SPLITS:
         dkey, lkey = f"{split}_data", f"{split}_labels"
@@ -64,16 +75,12 @@ def labels_of_file(path: str | Path) -> np.ndarray:
     path = Path(path)
     if path.suffix == ".mat":
         keys = [f"{split}_labels" for split in SPLITS]
-        try:
-            mat = scipy.io.loadmat(path, variable_names=keys)
-        except Exception as exc:
-            raise DataFormatError(f"{path}: not a readable MATLAB file ({exc})") from None
+        mat = _read_mat(path, variable_names=keys)
         found = [_labels_from_onehot(mat[k], path, k) for k in keys if k in mat]
         if not found:
             raise DataFormatError(f"{path}: no *_labels keys")
         return np.concatenate(found)
-    labels = read_idx(labels_path_for(path))
-    return labels.astype(np.int64) + CLASSES.index("0")
+    return _digit_labels(read_idx(labels_path_for(path)), path)
 
 
 def _open_maybe_gzip(path: Path) -> bytes:
@@ -119,9 +126,7 @@ def load_idx_digits(images_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     labels = read_idx(labels_path_for(images_path))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
         raise DataFormatError(f"{images_path}: images {images.shape} and labels {labels.shape} do not match")
-    if labels.max(initial=0) > 9:
-        raise DataFormatError(f"{images_path}: digit labels must be 0-9, found {labels.max()}")
-    y = labels.astype(np.int64) + CLASSES.index("0")
+    y = _digit_labels(labels, images_path)
     # MNIST stores white ink (255) on black, upright and row-major.
     ink = images.astype(np.float32) / 255.0
     return images_to_rows(1.0 - normalize_glyphs(ink)), y

@@ -50,9 +50,17 @@ def _entries(size: int, max_entries: int | None, rng) -> np.ndarray:
     return np.sort(rng.choice(size, max_entries, replace=False))
 
 
-def gradient_check(network, x, y, eps: float = 1e-6, max_entries: int | None = None,
-                   seed: int = 0) -> list[GradCheckResult]:
-    """Compare analytic and numerical gradients of the network's loss at (x, y).
+@dataclass
+class GradientPair:
+    key: str               # '0.W', '1.b', ... or 'input'
+    layer: str             # the layer kind the array belongs to
+    analytic: np.ndarray   # backprop's gradient at the checked entries
+    numerical: np.ndarray  # central differences at the same entries
+
+
+def gradient_pairs(network, x, y, eps: float = 1e-6, max_entries: int | None = None,
+                   seed: int = 0) -> list[GradientPair]:
+    """Analytic and numerical gradients of the network's loss at (x, y), side by side.
 
     The network is copied to float64 first. `max_entries` caps how many entries
     of each array are perturbed (drawn at random with `seed`); None checks all.
@@ -67,18 +75,20 @@ def gradient_check(network, x, y, eps: float = 1e-6, max_entries: int | None = N
 
     loss()
     dx = net.backward(net.loss.backward())
-    analytic = {key: layer.grads[name].copy() for key, layer, name in net.parameters()}
-
-    results = []
-    for key, layer, name in net.parameters():
-        arr = layer.params[name]
+    arrays = [(key, layer.kind, layer.params[name], layer.grads[name].copy()) for key, layer, name in net.parameters()]
+    arrays.append(("input", net.layers[0].kind, x, dx))
+    pairs = []
+    for key, kind, arr, analytic in arrays:
         idx = _entries(arr.size, max_entries, rng)
-        num = _numerical(loss, arr, idx, eps)
-        results.append(GradCheckResult(key, layer.kind, relative_error(analytic[key].reshape(-1)[idx], num), len(idx)))
-    idx = _entries(x.size, max_entries, rng)
-    num = _numerical(loss, x, idx, eps)
-    results.append(GradCheckResult("input", net.layers[0].kind, relative_error(dx.reshape(-1)[idx], num), len(idx)))
-    return results
+        pairs.append(GradientPair(key, kind, analytic.reshape(-1)[idx], _numerical(loss, arr, idx, eps)))
+    return pairs
+
+
+def gradient_check(network, x, y, eps: float = 1e-6, max_entries: int | None = None,
+                   seed: int = 0) -> list[GradCheckResult]:
+    """The relative error of backprop's gradient of each parameter array (and the input); see gradient_pairs."""
+    return [GradCheckResult(p.key, p.layer, relative_error(p.analytic, p.numerical), len(p.numerical))
+            for p in gradient_pairs(network, x, y, eps, max_entries, seed)]
 
 
 def check_layer(layer, x: np.ndarray, eps: float = 1e-6, seed: int = 0) -> list[GradCheckResult]:

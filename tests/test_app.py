@@ -157,3 +157,44 @@ def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
     from mlcore.registry import Registry
     assert len(Registry().list()) == 3
     assert len([r for r in at.radio if r.label == "Details of"]) == 1
+
+
+def _page(path: str):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(path).run()
+    assert not at.exception
+    return at
+
+
+def test_theory_page_computes_every_identity():
+    at = _page("app_pages/theory.py")
+    assert len(at.get("plotly_chart")) == 6
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["Largest |tanh(x) − (2σ(2x) − 1)|"]) < 1e-12
+    assert float(metrics["Stack against single map"]) < 1e-9
+    assert float(metrics["First layer / output layer"]) < 1e-4  # sigmoid, xavier, 10 layers
+    assert float(next(v for k, v in metrics.items() if k.startswith("Largest relative error"))) < 1e-6
+    assert any("NaN" in w.value for w in at.warning)  # the default shift overflows the naive softmax
+    assert any("agrees" in s.value for s in at.success)
+
+
+def test_theory_page_follows_its_controls():
+    at = _page("app_pages/theory.py")
+    at.slider(key="th_shift").set_value(0).run()
+    assert not at.warning  # no overflow without a shift
+    at.selectbox(key="th_act").set_value("relu")
+    at.selectbox(key="th_init").set_value("he").run()
+    assert 0.1 < float(next(m.value for m in at.metric if m.label == "First layer / output layer")) < 10
+    at.slider(key="th_depth").set_value(20)
+    at.selectbox(key="th_init").set_value("zeros").run()
+    assert not at.exception and any("zero weights" in i.value for i in at.info)
+    at.multiselect(key="th_activations").set_value([]).run()
+    assert any("at least one" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("logits", ["", "1, two", "1e999"])
+def test_theory_page_answers_bad_logits_with_a_message(logits):
+    at = _page("app_pages/theory.py")
+    at.text_input(key="th_logits").input(logits).run()
+    assert not at.exception
+    assert any(e.value.startswith("Logits:") for e in at.error)

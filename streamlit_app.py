@@ -14,6 +14,7 @@ pages = [
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
     st.Page("app_pages/ocr.py", title="Read a page", icon=":material/document_scanner:"),
+    st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("app_pages/theory.py", title="Theory", icon=":material/functions:"),
 ]
 st.navigation(pages).run()

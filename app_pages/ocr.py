@@ -4,11 +4,9 @@ from dashboard.figures import crop_mosaic, page_with_boxes
 from dashboard.models import model_chooser
 from dashboard.ocr_view import read_photo
 from mlcore.data.paths import data_dir
-from mlcore.ocr.image_io import ImageLoadError
+from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError
 from mlcore.ocr.page import WORK_SIDE
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
-
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 
 st.title("Read a handwritten page")
 st.markdown("Upload a photo of a page written in **capital letters and digits**, take one with your camera, or "

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mlcore.activations import ACTIVATIONS
 from mlcore.layers import Layer, layer_from_config
 from mlcore.losses import LOSSES
 
@@ -41,6 +42,17 @@ class Network:
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
+
+    def hidden_activations(self, x: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """(layer index, output) of every activation layer for x, input side first: what the
+        hidden units make of an input."""
+        outputs = []
+        x = np.asarray(x, dtype=self.dtype)
+        for i, layer in enumerate(self.layers):
+            x = layer.forward(x)
+            if layer.kind in ACTIVATIONS:
+                outputs.append((i, x))
+        return outputs
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         """Backpropagate `grad` (of the loss w.r.t. the output); returns it w.r.t. the input.

@@ -6,6 +6,22 @@ import numpy as np
 from mlcore.data.synthetic import StrokeStyle, render
 
 PLAIN = StrokeStyle(slant=0, rotation=0, aspect=0, elastic=0, width=(5, 5))
+THICK_PEN = StrokeStyle(slant=0, rotation=0, aspect=0, elastic=0, width=(4.5, 4.5))
+CANVAS = 280   # the Draw page's canvas
+
+
+def drawn_character(char: str, seed: int = 0) -> np.ndarray:
+    """`char` drawn with a thick pen on the Draw page's 280x280 canvas: ink 1, paper 0 (strokes about 18 px)."""
+    ink = np.kron(render(char, "futural", np.random.default_rng(seed), THICK_PEN), np.ones((4, 4)))
+    canvas = np.zeros((CANVAS, CANVAS), np.float32)
+    canvas[12:12 + ink.shape[0], 12:12 + ink.shape[1]] = ink
+    return canvas
+
+
+def as_canvas_pixels(ink: np.ndarray) -> np.ndarray:
+    """What streamlit-drawable-canvas returns for black strokes on its white background: RGBA uint8, opaque."""
+    rgb = np.round(255 * (1 - ink)).astype(np.uint8)
+    return np.dstack([rgb, rgb, rgb, np.full_like(rgb, 255)])
 
 
 def written_page(text: str, letter_gap=10, word_gap=60, line_gap=40, seed=0) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from bad_images import BAD, EMPTY_PAGES, encode
 from conftest import need_real_data
-from known_pages import written_page
+from known_pages import as_canvas_pixels, drawn_character, written_page
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -198,3 +198,46 @@ def test_theory_page_answers_bad_logits_with_a_message(logits):
     at.text_input(key="th_logits").input(logits).run()
     assert not at.exception
     assert any(e.value.startswith("Logits:") for e in at.error)
+
+
+def _drawing_png(char: str) -> bytes:
+    return encode(Image.fromarray(as_canvas_pixels(drawn_character(char))), "PNG")
+
+
+def test_draw_page_with_an_empty_canvas_invites_a_drawing():
+    at = _page("app_pages/draw.py")
+    assert not at.error and not at.warning  # the canvas component loaded
+    assert any("Draw a character on the canvas" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_draw_page_reads_an_uploaded_character_and_shows_the_convolutions():
+    at = _page("app_pages/draw.py")
+    at.radio(key="draw_source").set_value("Upload a picture").run()
+    at.file_uploader(key="draw_upload").set_value(("L.png", _drawing_png("L"), "image/png")).run()
+    assert not at.exception and not at.error
+    assert any("reads **L**" in m.value for m in at.markdown)
+    assert len(at.get("image")) == 1  # the 32x32 input
+    assert len(at.get("plotly_chart")) == 3  # top 5, feature maps, the dense hidden layer
+    assert any("feature maps" in m.value for m in at.markdown)
+
+
+def test_draw_page_shows_an_mlps_hidden_units():
+    at = _page("app_pages/draw.py")
+    at.selectbox(key="draw_model").set_value("mlp.npz").run()
+    at.radio(key="draw_source").set_value("Upload a picture").run()
+    at.file_uploader(key="draw_upload").set_value(("7.png", _drawing_png("7"), "image/png")).run()
+    assert not at.exception and not at.error
+    assert any("reads **7**" in m.value for m in at.markdown)
+    assert len(at.get("plotly_chart")) == 3  # top 5 and the two hidden layers
+    assert not any("feature maps" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("name", ["non-image bytes", "truncated JPEG", "blank white page"])
+def test_draw_page_answers_a_bad_upload_with_a_message(name):
+    at = _page("app_pages/draw.py")
+    at.radio(key="draw_source").set_value("Upload a picture").run()
+    at.file_uploader(key="draw_upload").set_value(("x.png", {**BAD, **EMPTY_PAGES}[name], "image/png")).run()
+    assert not at.exception
+    messages = [e.value for e in at.error] + [i.value for i in at.info]
+    assert len(messages) == 1 and ("Could not read this picture" in messages[0] or "No ink" in messages[0]), messages

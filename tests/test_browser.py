@@ -94,6 +94,29 @@ def _page(browser, url):
     return page
 
 
+def _whole_page_screenshot(page, path):
+    """Streamlit scrolls inside its main block, so full_page alone stops at the window: grow the window first."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 50)})
+    time.sleep(2)  # Plotly redraws at the new size
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(size)
+
+
+def _draw_an_L(page):
+    """Two mouse strokes on the Draw page's canvas."""
+    box = page.locator("canvas").first.bounding_box()
+    x, y = box["x"] + 90, box["y"] + 40
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 21):
+        page.mouse.move(x, y + 10 * i)
+    for i in range(1, 13):
+        page.mouse.move(x + 10 * i, y + 200)
+    page.mouse.up()
+
+
 def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
     need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
@@ -121,7 +144,23 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         time.sleep(2)  # Plotly draws after the element appears
         page.screenshot(path=shots / "ocr.png", full_page=True)
         assert "Download the text" in page.inner_text("body")
-    assert all((shots / f"{name}.png").stat().st_size > 10_000 for name in ("home", "train", "runs", "ocr"))
+
+        page.goto(f"{url}/theory")
+        page.get_by_text("Backprop agrees with the central differences").wait_for()
+        _whole_page_screenshot(page, shots / "theory.png")
+        assert page.locator(".js-plotly-plot").count() == 6
+
+        page.goto(f"{url}/draw")
+        page.get_by_text("Draw a character on the canvas").wait_for()
+        # the strokes travel to Python as pixels and come back as the network's reading
+        _draw_an_L(page)
+        page.get_by_text("The network reads L").wait_for()
+        page.get_by_text("Inside the network").wait_for()
+        _whole_page_screenshot(page, shots / "draw.png")
+        page.get_by_role("button", name="Reset canvas & history").click()
+        page.get_by_text("Draw a character on the canvas").wait_for()
+    assert all((shots / f"{name}.png").stat().st_size > 10_000
+               for name in ("home", "train", "runs", "ocr", "theory", "draw"))
 
 
 def test_killing_the_server_during_training_keeps_every_earlier_run(browser, shots, tmp_path):

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 60_000_000     # ~ a 60-megapixel photo; more is refused
 MAX_BYTES = 50 * 2**20
 MIN_SIDE = 16               # smaller than this cannot hold a line of text
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]   # the file name endings offered for upload
 
 
 class ImageLoadError(ValueError):

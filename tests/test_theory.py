@@ -118,3 +118,12 @@ def test_small_network_gradient_check(name):
     assert check.max_error < 1e-6
     assert set(check.errors) == {"0.W", "0.b", "2.W", "2.b", "input"}
     assert sum(p.numerical.size for p in check.pairs) == 4 * 5 + 5 + 5 * 3 + 3 + 6 * 4  # every entry
+
+
+@pytest.mark.parametrize("call", [lambda: theory.stacked_linear_check(0), lambda: theory.stacked_linear_check(21),
+                                  lambda: theory.stacked_linear_check(2, between="swish"),
+                                  lambda: theory.small_gradient_check("swish"),
+                                  lambda: theory.small_gradient_check("relu", hidden=0)])
+def test_the_other_checks_refuse_bad_parameters(call):
+    with pytest.raises(ValueError):
+        call()

@@ -1,4 +1,5 @@
 """Headless tests of the Streamlit pages (streamlit.testing.v1.AppTest)."""
+import sys
 import time
 
 import numpy as np
@@ -209,6 +210,16 @@ def test_draw_page_with_an_empty_canvas_invites_a_drawing():
     assert not at.error and not at.warning  # the canvas component loaded
     assert any("Draw a character on the canvas" in i.value for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_draw_page_without_the_canvas_component_says_so_and_still_reads_uploads(monkeypatch):
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", None)  # import fails
+    monkeypatch.delitem(sys.modules, "dashboard.canvas", raising=False)  # so the page imports it afresh
+    at = _page("app_pages/draw.py")
+    assert any("canvas is not available" in w.value for w in at.warning)
+    at.radio(key="draw_source").set_value("Upload a picture").run()
+    at.file_uploader(key="draw_upload").set_value(("L.png", _drawing_png("L"), "image/png")).run()
+    assert not at.exception and any("reads **L**" in m.value for m in at.markdown)
 
 
 def test_draw_page_reads_an_uploaded_character_and_shows_the_convolutions():

@@ -13,10 +13,14 @@ st.markdown(
 )
 
 cols = st.columns(3)
-cols[0].page_link("app_pages/train.py", label="**Train** a network and watch it learn",
+cols[0].page_link("app_pages/theory.py", label="**Theory**: why networks work, live", icon=":material/functions:")
+cols[1].page_link("app_pages/train.py", label="**Train** a network and watch it learn",
                   icon=":material/model_training:")
-cols[1].page_link("app_pages/runs.py", label="Compare your **runs**", icon=":material/table_chart:")
-cols[2].page_link("app_pages/ocr.py", label="**Read** a photographed page", icon=":material/document_scanner:")
+cols[2].page_link("app_pages/runs.py", label="Compare your **runs**", icon=":material/table_chart:")
+cols[0].page_link("app_pages/draw.py", label="**Draw** a character for the network", icon=":material/draw:")
+cols[1].page_link("app_pages/ocr.py", label="**Read** a photographed page", icon=":material/document_scanner:")
+cols[2].page_link("app_pages/autoencoder.py", label="**Compress** characters with an autoencoder",
+                  icon=":material/compress:")
 
 sizes_by_name = usable_datasets()
 if not sizes_by_name:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from dashboard.figures import learning_curves
 from dashboard.state import registry
+from dashboard.training_view import LOSS_NAMES
 
 st.title("Runs")
 reg = registry()
@@ -18,25 +19,30 @@ if not runs:
 table = pd.DataFrame([{
     "date": dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"),
     "name": r.name, "status": r.status, "dataset": r.settings.get("dataset", ""),
-    "model": r.settings.get("arch", ""),
-    "hidden": ",".join(map(str, r.settings.get("hidden", []))) if r.settings.get("arch") == "mlp" else "",
+    "model": r.settings.get("arch", r.kind),
+    "hidden": ",".join(map(str, r.settings.get("hidden", []))) if r.settings.get("arch", "mlp") == "mlp" else "",
     "activation": r.settings.get("activation", "") if r.settings.get("arch") == "mlp" else "",
     "optimizer": r.settings.get("optimizer", ""), "lr": r.settings.get("lr"),
     "batch": r.settings.get("train", {}).get("batch_size"), "epochs": len(r.history.get("epoch", [])),
     "augment": r.settings.get("augmentation") is not None,
     "test acc": r.metrics.get("test_all"), "test letters": r.metrics.get("test_letters"),
     "test digits": r.metrics.get("test_digits"), "valid acc": r.metrics.get("valid_all"),
+    "valid PSNR": r.metrics.get("valid_psnr"),
     "seconds": round(r.seconds, 1), "id": r.id,
 } for r in runs])
 percent = st.column_config.NumberColumn(format="percent")
 event = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="multi-row", width="stretch",
-                     column_config={c: percent for c in ("test acc", "test letters", "test digits", "valid acc")})
+                     column_config={**{c: percent for c in ("test acc", "test letters", "test digits", "valid acc")},
+                                    "valid PSNR": st.column_config.NumberColumn(format="%.2f dB")})
 st.caption("Click column headers to sort; tick rows to compare their curves.")
 chosen = [runs[i] for i in event.selection.rows]
 if not chosen:
     st.stop()
 
-st.plotly_chart(learning_curves({f"{r.name} ({r.id[-6:]})": r.history for r in chosen}), width="stretch")
+kinds = {r.kind for r in chosen}
+loss_name = LOSS_NAMES[kinds.pop()] if len(kinds) == 1 else "each model's own"
+st.plotly_chart(learning_curves({f"{r.name} ({r.id[-6:]})": r.history for r in chosen}, loss_name=loss_name),
+                width="stretch")
 
 if len(chosen) == 1:
     run = chosen[0]
@@ -44,7 +50,7 @@ if len(chosen) == 1:
     if run.model_path.exists():
         cols[0].download_button("Download the model", run.model_path.read_bytes(), file_name=f"{run.id}.npz",
                                 width="stretch")
-    if cols[1].button("Use for OCR", width="stretch"):
+    if run.kind == "classifier" and cols[1].button("Use for OCR", width="stretch"):
         st.session_state["ocr_model_path"] = str(run.model_path)
         st.switch_page("app_pages/ocr.py")
 else:

@@ -17,10 +17,10 @@ from dashboard.train_settings import (
     from_query,
 )
 from dashboard.training_job import TrainingJob
+from dashboard.training_view import histories, live_progress
 from mlcore.data.formats import DataFormatError
 from mlcore.data.glyphs import rows_to_images
 from mlcore.metrics import confusion_matrix
-from mlcore.training import History
 
 st.title("Train a network")
 
@@ -117,29 +117,8 @@ if job is None:
     st.stop()
 
 
-def histories(job: TrainingJob) -> dict:
-    return {run.name: History(list(run.records)).to_dict() for run in job.runs}
-
-
-@st.fragment(run_every=1.0)
-def live_progress():
-    job = st.session_state["train_job"]
-    if not job.running:
-        st.rerun()  # the whole page, to show the results
-    active = next((r for r in job.runs if r.trained is None), job.runs[-1])
-    done, total = len(active.records), active.recipe.train.epochs
-    batch, n_batches = active.batch
-    eta = job.eta_seconds()
-    cols = st.columns([3, 1])
-    cols[0].progress(min(1.0, (done + batch / n_batches) / total),
-                     text=f"{active.name}: epoch {min(done + 1, total)} of {total}"
-                          + (f" - about {eta:.0f} s left" if eta is not None else ""))
-    cols[1].button("Stop", on_click=job.stop, disabled=job.stop_event.is_set(), width="stretch")
-    st.plotly_chart(learning_curves(histories(job)), width="stretch", key="live_curves")
-
-
 if job.running:
-    live_progress()
+    live_progress("train_job", "classifier")
     st.stop()
 
 # ------------------------------------------------------------------ results

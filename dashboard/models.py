@@ -1,4 +1,4 @@
-"""Choosing a classifier: the shipped ones and any saved model file."""
+"""Choosing a model: the shipped classifiers and autoencoders, and any saved run."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,25 +6,50 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.state import registry
-from mlcore.data.paths import default_classifier_path, models_dir
-from mlcore.model_io import ModelFileError, load_classifier
+from mlcore.data.paths import autoencoders_dir, default_autoencoder_path, default_classifier_path, models_dir
+from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier
+
+LOADERS = {"classifier": load_classifier, "autoencoder": load_autoencoder}
 
 
-@st.cache_resource(max_entries=8)
-def _load(path: str, mtime: float):
+@st.cache_resource(max_entries=12)
+def _load(path: str, mtime: float, kind: str):
     # mtime in the key: a model file replaced on disk is loaded afresh.
-    return load_classifier(path)
+    return LOADERS[kind](path)
+
+
+def _shared(path: Path, kind: str):
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        raise ModelFileError(f"{path}: no such model file") from None
+    return _load(str(path), mtime, kind)
 
 
 def classifier(path: Path):
     """A classifier shared read-only by all sessions (predicting never changes it).
 
     Raises ModelFileError for a missing, malformed or non-classifier file."""
-    try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        raise ModelFileError(f"{path}: no such model file") from None
-    return _load(str(path), mtime)
+    return _shared(path, "classifier")
+
+
+def autoencoder(path: Path):
+    """An autoencoder shared read-only by all sessions; ModelFileError as for classifier()."""
+    return _shared(path, "autoencoder")
+
+
+def autoencoder_choices() -> dict[str, Path]:
+    """Label -> model file: the shipped autoencoders (the best first), then saved runs, newest first."""
+    best = default_autoencoder_path()
+    choices = {f"shipped: {best.stem}": best}
+    for path in sorted(autoencoders_dir().glob("*.npz")):
+        choices.setdefault(f"shipped: {path.stem}", path)
+    reg = registry()
+    for run in reg.list("autoencoder") if reg else []:
+        psnr = run.metrics.get("valid_psnr")
+        # Short enough to read in a select box: the name, the score, and the run's id to tell twins apart.
+        choices[f"{run.name}: " + (f"{psnr:.1f} dB " if psnr is not None else "") + f"({run.id[-6:]})"] = run.model_path
+    return choices
 
 
 def classifier_choices() -> dict[str, Path]:

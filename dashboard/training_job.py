@@ -14,20 +14,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlcore.autoencoder import AutoencoderRecipe, TrainedAutoencoder, train_autoencoder
 from mlcore.classifier import ClassifierRecipe, TrainedClassifier, train_classifier
 from mlcore.data.datasets import Dataset
 from mlcore.registry import Registry, Run
 from mlcore.training import Callback, EpochRecord
 
+Recipe = ClassifierRecipe | AutoencoderRecipe
+TRAINERS = {ClassifierRecipe: train_classifier, AutoencoderRecipe: train_autoencoder}
+
 
 @dataclass
 class RunProgress:
     name: str
-    recipe: ClassifierRecipe
+    recipe: Recipe
     records: list[EpochRecord] = field(default_factory=list)
     batch: tuple[int, int] = (0, 1)           # batches done, batches in the epoch
     initial_weights: np.ndarray | None = None  # first layer, before training
-    trained: TrainedClassifier | None = None
+    trained: TrainedClassifier | TrainedAutoencoder | None = None
     saved: Run | None = None
 
 
@@ -43,7 +47,7 @@ class _Progress(Callback):
 
 
 class TrainingJob:
-    def __init__(self, dataset: Dataset, runs: list[tuple[str, ClassifierRecipe]], registry: Registry | None,
+    def __init__(self, dataset: Dataset, runs: list[tuple[str, Recipe]], registry: Registry | None,
                  settings: dict):
         self.dataset = dataset
         self.runs = [RunProgress(name, recipe) for name, recipe in runs]
@@ -71,19 +75,20 @@ class TrainingJob:
             for run in self.runs:
                 if self.stop_event.is_set():
                     break
-                network = run.recipe.build(len(self.dataset.classes), self.dataset.train.X)
+                network = run.recipe.build_for(self.dataset)
                 run.initial_weights = network.layers[network.first_weighted_layer()].params["W"].copy()
                 start = time.monotonic()
-                run.trained = train_classifier(self.dataset, run.recipe, network=network,
-                                               callbacks=[_Progress(run)], should_stop=self.stop_event.is_set)
+                train = TRAINERS[type(run.recipe)]
+                run.trained = train(self.dataset, run.recipe, network=network, callbacks=[_Progress(run)],
+                                    should_stop=self.stop_event.is_set)
                 # The history also holds an epoch that diverged, which no callback saw.
                 run.records = list(run.trained.result.history.records)
                 if self.registry is None:
                     continue
                 run.saved = self.registry.add(
-                    run.trained.network, run.trained.metadata, kind="classifier", name=run.name,
+                    run.trained.network, run.trained.metadata, kind=run.trained.metadata["kind"], name=run.name,
                     status=run.trained.result.status, seconds=time.monotonic() - start,
-                    settings={**self.settings, **run.recipe.to_dict()}, metrics=_summary(run.trained.metrics),
+                    settings={**self.settings, **run.recipe.to_dict()}, metrics=run.trained.summary(),
                     history=run.trained.result.history.to_dict())
         except Exception as exc:  # reported on the page; the thread must never die silently
             self.error = f"{type(exc).__name__}: {exc}"
@@ -99,8 +104,3 @@ class TrainingJob:
         remaining = sum(run.recipe.train.epochs - len(run.records) for run in self.runs if run.trained is None)
         return per_epoch * remaining
 
-
-def _summary(metrics: dict) -> dict:
-    return {f"{split}_{part}": (m["accuracy"] if part == "all" else
-                                m["balanced_accuracy"] if part == "balanced" else m[part]["accuracy"])
-            for split, m in metrics.items() for part in ("all", "letters", "digits", "balanced")}

@@ -7,24 +7,23 @@ and the metadata that its model file records.
 """
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-import mlcore
 from mlcore.architectures import build_cnn, build_mlp
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import Dataset
-from mlcore.data.glyphs import INPUT_CONVENTION
 from mlcore.data.synthetic import synthetic_set
 from mlcore.metrics import classification_report
 from mlcore.network import Network
 from mlcore.optimizers import make_optimizer
-from mlcore.training import Callback, FitResult, TrainConfig, fit
+from mlcore.provenance import TrainedModel, model_metadata
+from mlcore.training import Callback, TrainConfig, fit
 
 ARCHITECTURES = ("mlp", "cnn")
+KIND = "classifier"
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,9 @@ class ClassifierRecipe:
         return build_mlp(self.hidden, self.activation, n_out=n_classes, init=self.init,
                          dropout=self.dropout, seed=self.train.seed, standardize=stats)
 
+    def build_for(self, dataset: Dataset) -> Network:
+        return self.build(len(dataset.classes), dataset.train.X)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["hidden"], d["channels"] = list(self.hidden), list(self.channels)
@@ -72,12 +74,14 @@ class ClassifierRecipe:
 
 
 @dataclass
-class TrainedClassifier:
-    network: Network
-    result: FitResult
-    metrics: dict              # split name -> classification_report
-    metadata: dict             # what the model file records
+class TrainedClassifier(TrainedModel):
     predictions: dict          # split name -> predicted class of each sample
+
+    def summary(self) -> dict:
+        """The headline numbers of every split, flat: what the runs table shows."""
+        return {f"{split}_{part}": (m["accuracy"] if part == "all" else
+                                    m["balanced_accuracy"] if part == "balanced" else m[part]["accuracy"])
+                for split, m in self.metrics.items() for part in ("all", "letters", "digits", "balanced")}
 
 
 def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str | None = None,
@@ -85,7 +89,7 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
                      should_stop: Callable[[], bool] | None = None,
                      network: Network | None = None) -> TrainedClassifier:
     """Build (or take) the network, train it on dataset.train, and report every split."""
-    network = network if network is not None else recipe.build(len(dataset.classes), dataset.train.X)
+    network = network if network is not None else recipe.build_for(dataset)
     optimizer = make_optimizer(recipe.optimizer, recipe.lr, recipe.momentum, recipe.weight_decay)
     X, y = dataset.train.X, dataset.train.y
     if recipe.synthetic:
@@ -97,19 +101,6 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
     predictions = {name: network.predict(split.X) for name, split in dataset.splits().items()}
     metrics = {name: classification_report(split.y, predictions[name], dataset.classes)
                for name, split in dataset.splits().items()}
-    metadata = {
-        "classes": list(dataset.classes),
-        "input_convention": INPUT_CONVENTION,
-        "training": {**recipe.to_dict(), "command": command, "status": result.status,
-                     "message": result.message, "epochs_run": result.epochs_run},
-        "history": result.history.to_dict(),
-        "metrics": metrics,
-        "data": {"dataset": dataset.name, "fingerprint": dataset.fingerprint(),
-                 "sizes": dataset.summary()},
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "mlcore_version": mlcore.__version__,
-        "description": network.describe(),
-        "n_parameters": int(network.n_parameters()),
-    }
+    metadata = model_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
     return TrainedClassifier(network, result, metrics, metadata, predictions)
 

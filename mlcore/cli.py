@@ -1,4 +1,4 @@
-"""The command line: python -m mlcore {train,evaluate,ocr,gradcheck,download} ...
+"""The command line: python -m mlcore {train,evaluate,autoencoder,ocr,gradcheck,download} ...
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -15,15 +15,24 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.activations import ACTIVATIONS
+from mlcore.autoencoder import (
+    HOMEWORK_HIDDEN,
+    HOMEWORK_LR,
+    HOMEWORK_TRAIN,
+    AutoencoderRecipe,
+    evaluate_autoencoder,
+    train_autoencoder,
+)
 from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
 from mlcore.data.augment import Augmentation
+from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import DataNotFoundError, load_dataset
 from mlcore.data.download import DATA_URL, DownloadError, download_nist36
 from mlcore.data.formats import DataFormatError, load_labelled_file
-from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.data.paths import data_dir, default_autoencoder_path, default_classifier_path
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
-from mlcore.model_io import ModelFileError, load_classifier, save_model
+from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, save_model
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
@@ -57,15 +66,38 @@ def _finite_float(text: str) -> float:
 
 
 # ---------------------------------------------------------------- train
+def _add_training_options(p, *, optimizer: str, lr: float, batch_size: int, epochs: int) -> None:
+    """Options every training command shares: the data, the optimizer and the training loop."""
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer)
+    p.add_argument("--lr", type=_finite_float, default=lr, help="learning rate (on the mean batch loss)")
+    p.add_argument("--momentum", type=_finite_float, default=0.9, help="momentum for --optimizer momentum")
+    p.add_argument("--weight-decay", type=_finite_float, default=0.0, help="L2 weight decay")
+    p.add_argument("--batch-size", type=_positive_int, default=batch_size)
+    p.add_argument("--epochs", type=_positive_int, default=epochs)
+    p.add_argument("--decay-step", type=int, default=0, help="epochs between learning-rate decays (0: none)")
+    p.add_argument("--decay-factor", type=_finite_float, default=0.5, help="learning-rate multiplier at each decay")
+    p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
+    p.add_argument("--no-balance", dest="balance", action="store_false",
+                   help="sample the training set as it is, instead of every class equally often")
+    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
+    p.add_argument("--out", type=Path, default=None, help="where to save the model (.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _train_config(args) -> TrainConfig:
+    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, balance=args.balance,
+                       decay_step=args.decay_step, decay_factor=args.decay_factor)
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a classifier on the real handwriting data",
                        description="Train a classifier. The defaults are the homework's 1024-64(sigmoid)-36 "
                                    "network with its tuned SGD setting; add --no-standardize to also feed it raw "
                                    "pixels, as the homework did.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
-    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
-    p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
     p.add_argument("--arch", choices=ARCHITECTURES, default="mlp",
                    help="fully connected (mlp) or convolutional (cnn) network")
     p.add_argument("--hidden", type=_positive_int, nargs="+", default=[64], help="mlp: hidden layer sizes")
@@ -76,24 +108,11 @@ def _add_train(sub) -> None:
     p.add_argument("--dense", type=_positive_int, default=128, help="cnn: width of the dense layer")
     p.add_argument("--kernel-size", type=_positive_int, default=3, help="cnn: convolution kernel size (odd)")
     p.add_argument("--dropout", type=_finite_float, default=0.0, help="dropout rate after the hidden/dense layers")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
-    p.add_argument("--lr", type=_finite_float, default=0.0175, help="learning rate (on the mean batch loss)")
-    p.add_argument("--momentum", type=_finite_float, default=0.9, help="momentum for --optimizer momentum")
-    p.add_argument("--weight-decay", type=_finite_float, default=0.0, help="L2 weight decay")
-    p.add_argument("--batch-size", type=_positive_int, default=5)
-    p.add_argument("--epochs", type=_positive_int, default=30)
-    p.add_argument("--decay-step", type=int, default=0, help="epochs between learning-rate decays (0: none)")
-    p.add_argument("--decay-factor", type=_finite_float, default=0.5, help="learning-rate multiplier at each decay")
-    p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
     p.add_argument("--synthetic", type=int, default=0,
                    help="stroke-font characters per class (distorted) mixed into the training set")
     p.add_argument("--no-standardize", dest="standardize", action="store_false",
                    help="feed the raw pixels (as the homework did) instead of centring and scaling them")
-    p.add_argument("--no-balance", dest="balance", action="store_false",
-                   help="sample the training set as it is, instead of every class equally often")
-    p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
-    p.add_argument("--out", type=Path, default=None, help="where to save the model (.npz)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_training_options(p, optimizer="sgd", lr=0.0175, batch_size=5, epochs=30)
     p.set_defaults(func=_train)
 
 
@@ -103,37 +122,38 @@ def recipe_from_args(args) -> ClassifierRecipe:
         arch=args.arch, hidden=tuple(args.hidden), activation=args.activation, init=args.init,
         channels=tuple(args.channels), dense=args.dense, kernel_size=args.kernel_size, dropout=args.dropout,
         synthetic=args.synthetic, standardize=args.standardize, optimizer=args.optimizer, lr=args.lr,
-        momentum=args.momentum, weight_decay=args.weight_decay,
-        train=TrainConfig(epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                          balance=args.balance, decay_step=args.decay_step, decay_factor=args.decay_factor),
+        momentum=args.momentum, weight_decay=args.weight_decay, train=_train_config(args),
         augmentation=Augmentation() if args.augment else None)
 
 
-def _train(args) -> int:
-    recipe = recipe_from_args(args)
+def _run_training(args, recipe, train, report) -> int:
+    """Load the data, train with a progress bar, save the model when asked, print the summary as JSON."""
     if args.out is not None and args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
     print(f"dataset {dataset.name}: " + ", ".join(f"{k} {v['n']} ({v['letters']} letters, {v['digits']} digits)"
                                                   for k, v in dataset.summary().items()), file=sys.stderr)
     callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
-    command = "python -m mlcore " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["train"] else None
+    command = "python -m mlcore " + shlex.join(sys.argv[1:]) if sys.argv[1:2] in (["train"], ["autoencoder"]) else None
     try:
-        trained = train_classifier(dataset, recipe, command=command, callbacks=callbacks)
+        trained = train(dataset, recipe, command=command, callbacks=callbacks)
     except KeyboardInterrupt:
         print("\ninterrupted: nothing saved", file=sys.stderr)
         return 130
     summary = {"status": trained.result.status, "message": trained.result.message,
-               "epochs_run": trained.result.epochs_run, "model": trained.network.describe()}
-    for split in ("train", "valid", "test"):
-        m = trained.metrics[split]
-        summary[split] = {"accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"],
-                          "letters": m["letters"]["accuracy"], "digits": m["digits"]["accuracy"]}
+               "epochs_run": trained.result.epochs_run, "model": trained.network.describe(),
+               **{split: report(m) for split, m in trained.metrics.items()}}
     if args.out is not None:
         save_model(args.out, trained.network, trained.metadata)
         summary["saved"] = str(args.out)
     _print_json(summary)
     return 1 if trained.result.status == "diverged" else 0
+
+
+def _train(args) -> int:
+    return _run_training(args, recipe_from_args(args), train_classifier, lambda m: {
+        "accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"],
+        "letters": m["letters"]["accuracy"], "digits": m["digits"]["accuracy"]})
 
 
 # ---------------------------------------------------------------- evaluate
@@ -152,6 +172,60 @@ def _evaluate(args) -> int:
     X, y = load_labelled_file(args.data)
     report = classification_report(y, model.network.predict(X), model.classes)
     _print_json({"data": str(args.data), "model": str(path), **report})
+    return 0
+
+
+# ---------------------------------------------------------------- autoencoder
+def _add_autoencoder(sub) -> None:
+    group = sub.add_parser("autoencoder", help="train or evaluate an image-compressing autoencoder",
+                           description="The homework's Q5: a network that squeezes each 32x32 character "
+                                       "through a narrow code and rebuilds it. Scored by PSNR (dB).")
+    commands = group.add_subparsers(dest="autoencoder_command", required=True, metavar="COMMAND")
+    p = commands.add_parser("train", help="train an autoencoder",
+                            description="Train an autoencoder. The defaults are the homework's 1024-32-32-32-1024 "
+                                        "(ReLU, sigmoid output) with momentum SGD.",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--hidden", type=_positive_int, nargs="+", default=list(HOMEWORK_HIDDEN),
+                   help="hidden layer sizes; the narrowest one is the code")
+    p.add_argument("--standardize", action="store_true",
+                   help="centre and scale the inputs (the network still rebuilds the pixels)")
+    _add_training_options(p, optimizer="momentum", lr=HOMEWORK_LR, batch_size=HOMEWORK_TRAIN.batch_size,
+                          epochs=HOMEWORK_TRAIN.epochs)
+    p.set_defaults(func=_autoencoder_train)
+    p = commands.add_parser("evaluate", help="mean PSNR of an autoencoder's reconstructions",
+                            description="Reconstruct every image of a labelled file (or, without --data, the "
+                                        "validation split the model was trained beside) and print JSON with the "
+                                        "mean PSNR, per class and for letters and digits.")
+    p.add_argument("--model", type=Path, default=None, help="autoencoder file (default: the shipped one)")
+    p.add_argument("--data", type=Path, default=None, help="a .mat file or a '...-images-idx3-ubyte[.gz]' file")
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory, without --data")
+    p.set_defaults(func=_autoencoder_evaluate)
+
+
+def autoencoder_recipe_from_args(args) -> AutoencoderRecipe:
+    """The recipe that `autoencoder train`'s options describe."""
+    return AutoencoderRecipe(hidden=tuple(args.hidden), standardize=args.standardize, optimizer=args.optimizer,
+                             lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+                             train=_train_config(args), augmentation=Augmentation() if args.augment else None)
+
+
+def _autoencoder_train(args) -> int:
+    return _run_training(args, autoencoder_recipe_from_args(args), train_autoencoder, lambda m: {
+        "psnr": m["psnr"], "balanced_psnr": m["balanced_psnr"], "letters": m["letters"], "digits": m["digits"]})
+
+
+def _autoencoder_evaluate(args) -> int:
+    path = args.model or default_autoencoder_path()
+    model = load_autoencoder(path)
+    if args.data is not None:
+        X, y = load_labelled_file(args.data)
+        source = str(args.data)
+    else:
+        dataset = load_dataset(model.metadata.get("data", {}).get("dataset"), args.data_dir)
+        X, y = dataset.valid.X, dataset.valid.y
+        source = f"{dataset.name} validation split"
+    report = evaluate_autoencoder(model.network, X, y, CLASSES)
+    _print_json({"data": source, "model": str(path), **report})
     return 0
 
 
@@ -253,7 +327,7 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_evaluate, _add_ocr, _add_gradcheck, _add_download):
+    for add in (_add_train, _add_evaluate, _add_autoencoder, _add_ocr, _add_gradcheck, _add_download):
         add(sub)
     return parser
 

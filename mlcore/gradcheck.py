@@ -126,7 +126,7 @@ def check_loss(loss, logits: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> Gr
 
 
 def check_suite(seed: int = 0, eps: float = 1e-6, hidden=(12, 10)) -> dict[str, list[GradCheckResult]]:
-    """Every layer type on its own, the losses, a whole MLP per activation and a whole CNN.
+    """Every layer type on its own, the losses, a whole MLP per activation, an autoencoder and a whole CNN.
 
     Returns {name: results}; names are layer kinds, loss kinds, and
     'network <description>' for the whole networks.
@@ -150,6 +150,10 @@ def check_suite(seed: int = 0, eps: float = 1e-6, hidden=(12, 10)) -> dict[str, 
     for kind in ACTIVATIONS:
         net = build_mlp(hidden, kind, n_in=16, n_out=6, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
         out[f"network {net.describe()}"] = gradient_check(net, x, y, eps)
+    ae = build_mlp(hidden, "relu", n_in=16, n_out=16, output_activation="sigmoid", loss="mse", seed=seed,
+                   dtype=np.float64, standardize=(0.5, 2.0))
+    images = rng.random((4, 16))
+    out[f"network {ae.describe()}"] = gradient_check(ae, images, images, eps)
     cnn = build_cnn((3, 4), 8, n_out=6, size=8, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
     out[f"network {cnn.describe()}"] = gradient_check(cnn, rng.standard_normal((3, 64)), y[:3], eps)
     return out

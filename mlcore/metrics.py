@@ -1,4 +1,4 @@
-"""Classification metrics."""
+"""Classification metrics, and PSNR for reconstructions."""
 from __future__ import annotations
 
 import numpy as np
@@ -62,3 +62,38 @@ def classification_report(y_true, y_pred, classes=CLASSES) -> dict:
         "most_confused": most_confused_pairs(cm, classes),
     }
 
+
+
+def psnr(reference: np.ndarray, reconstruction: np.ndarray, peak: float = 1.0) -> np.ndarray:
+    """Peak signal-to-noise ratio of each image (one per row), in dB: 10 log10(peak^2 / MSE).
+
+    A perfect reconstruction has infinite PSNR.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    rec = np.asarray(reconstruction, dtype=np.float64)
+    if ref.shape != rec.shape:
+        raise ValueError(f"images and reconstructions differ in shape: {ref.shape} vs {rec.shape}")
+    mse = ((ref - rec) ** 2).reshape(len(ref), -1).mean(axis=1)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(peak**2 / mse)
+
+
+def psnr_report(y_true, reference: np.ndarray, reconstruction: np.ndarray, classes=CLASSES) -> dict:
+    """Mean PSNR over the images, over the letters and the digits, per class, and the mean of
+    the per-class means (which counts letters and digits alike however many of each there are)."""
+    y_true = np.asarray(y_true)
+    values = psnr(reference, reconstruction)
+    letters = is_letter(y_true)
+    per_class = {c: float(values[y_true == i].mean()) for i, c in enumerate(classes) if np.any(y_true == i)}
+
+    def mean(mask):
+        return float(values[mask].mean()) if mask.any() else None
+
+    return {
+        "n": int(len(values)),
+        "psnr": float(values.mean()) if len(values) else None,
+        "balanced_psnr": float(np.mean(list(per_class.values()))) if per_class else None,
+        "letters": mean(letters),
+        "digits": mean(~letters),
+        "per_class": per_class,
+    }

@@ -139,8 +139,22 @@ def load_model(path: str | Path) -> SavedModel:
 
 
 def load_classifier(path: str | Path) -> SavedModel:
-    """load_model, refusing a model that is not a classifier (no class names)."""
+    """load_model, refusing a model that is not a classifier (no softmax output or no class names)."""
     model = load_model(path)
-    if not model.classes:
-        raise ModelFileError(f"{path}: not a classifier (no class names)")
+    if model.network.loss_name != "softmax_cross_entropy" or not model.classes:
+        raise ModelFileError(f"{path}: not a classifier ({_what(model)})")
     return model
+
+
+def load_autoencoder(path: str | Path) -> SavedModel:
+    """load_model, refusing a model that does not reproduce its input with a squared-error loss."""
+    model = load_model(path)
+    net = model.network
+    if net.loss_name != "mse" or net.output_shape != net.input_shape:
+        raise ModelFileError(f"{path}: not an autoencoder ({_what(model)})")
+    return model
+
+
+def _what(model: SavedModel) -> str:
+    net = model.network
+    return f"{net.describe()} with the {net.loss_name} loss"

@@ -139,18 +139,22 @@ def evaluate_loss(network, X, y, batch_size: int = 1024) -> tuple[float, float |
 def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = TrainConfig(), *,
         valid: tuple[np.ndarray, np.ndarray] | None = None,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-        callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None) -> FitResult:
+        callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
+        strata: np.ndarray | None = None) -> FitResult:
     """Train `network` in place on (X, y) with minibatches from default_rng(config.seed).
 
-    y holds class indices for a classifier, or target rows for an 'mse' network
-    (whose targets are then not class-balanced). `augment(X, rng)` returns an
-    augmented copy of the epoch's samples.
+    y holds class indices for a classifier, or target rows for an 'mse' network.
+    With config.balance, epochs are balanced over the classes in y (a classifier)
+    or in `strata` (the class of each row, for an 'mse' network); without either
+    they are plain shuffles. `augment(X, rng)` returns an augmented copy of the
+    epoch's samples.
     """
     X = np.asarray(X, dtype=network.dtype)
     rng = np.random.default_rng(config.seed)
     schedule = StepDecay(config.decay_step, config.decay_factor)
     base_lr = optimizer.lr
     classify = network.loss_name == "softmax_cross_entropy"
+    groups = y if classify else strata
     history = History()
     good = _snapshot(network)
     initial_loss = None
@@ -158,7 +162,7 @@ def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = 
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         optimizer.lr = schedule(base_lr, epoch - 1)
-        order = balanced_indices(y, rng) if (config.balance and classify) else rng.permutation(len(X))
+        order = balanced_indices(groups, rng) if (config.balance and groups is not None) else rng.permutation(len(X))
         Xe, ye = X[order], y[order]
         if augment is not None:
             Xe = augment(Xe, rng).astype(network.dtype, copy=False)

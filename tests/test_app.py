@@ -1,18 +1,14 @@
 """Headless tests of the Streamlit pages (streamlit.testing.v1.AppTest)."""
 import sys
-import time
 
 import numpy as np
 import pytest
+from app_helpers import APP, open_page, wait_for_job
 from bad_images import BAD, EMPTY_PAGES, encode
 from conftest import need_real_data
 from known_pages import as_canvas_pixels, drawn_character, written_page
 from PIL import Image
 from streamlit.testing.v1 import AppTest
-
-from mlcore.data.paths import REPO_ROOT
-
-APP = str(REPO_ROOT / "streamlit_app.py")
 
 
 def test_home_shows_data_and_the_shipped_classifier():
@@ -32,16 +28,9 @@ def test_home_without_data_says_how_to_get_it(monkeypatch, tmp_path):
     assert any("download" in w.value for w in at.warning)
 
 
-def _ocr_page():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.switch_page("app_pages/ocr.py").run()
-    assert not at.exception
-    return at
-
-
 def test_ocr_page_reads_a_sample_and_scores_it():
     need_real_data()
-    at = _ocr_page()
+    at = open_page("app_pages/ocr.py")
     at.radio[0].set_value("Sample page").run()
     assert not at.exception
     text = at.code[0].value
@@ -53,7 +42,7 @@ def test_ocr_page_reads_a_sample_and_scores_it():
 
 
 def test_ocr_page_reads_an_upload():
-    at = _ocr_page()
+    at = open_page("app_pages/ocr.py")
     at.file_uploader[0].set_value(("page.png", encode(Image.fromarray(
         (written_page("HELLO THERE") * 255).astype(np.uint8)), "PNG"), "image/png")).run()
     assert not at.exception and not at.error
@@ -62,7 +51,7 @@ def test_ocr_page_reads_an_upload():
 
 @pytest.mark.parametrize("name", sorted(BAD) + sorted(EMPTY_PAGES))
 def test_ocr_page_answers_bad_uploads_with_a_message(name):
-    at = _ocr_page()
+    at = open_page("app_pages/ocr.py")
     content = {**BAD, **EMPTY_PAGES}[name]
     at.file_uploader[0].set_value(("photo.png", content, "image/png")).run()
     assert not at.exception
@@ -80,21 +69,12 @@ def _train_page(query: dict | None = None):
     return at
 
 
-def _wait_for_training(at, timeout=120):
-    deadline = time.monotonic() + timeout
-    while at.session_state["train_job"].running:
-        assert time.monotonic() < deadline, "training did not finish"
-        time.sleep(0.5)
-    at.run()
-    assert not at.exception
-
-
 def test_train_page_trains_shows_results_and_saves_the_run():
     need_real_data()
     at = _train_page({"epochs": "2", "hidden": "32"})
     assert at.slider(key="ts_epochs").value == 2 and at.text_input(key="ts_hidden").value == "32"
     next(b for b in at.button if b.label == "Train").click().run()
-    _wait_for_training(at)
+    wait_for_job(at)
     labels = {m.label for m in at.metric}
     assert {"Train accuracy", "Valid accuracy", "Test accuracy", "Test balanced accuracy"} <= labels
     assert len(at.get("plotly_chart")) >= 3  # curves, weights before and after
@@ -110,7 +90,7 @@ def test_train_page_reports_a_diverging_run_and_keeps_its_curves():
     # the homework network and pipeline (raw pixels) at learning rate 1
     at = _train_page({"epochs": "4", "lr": "1", "optimizer": "sgd", "batch": "5", "standardize": "0"})
     next(b for b in at.button if b.label == "Train").click().run()
-    _wait_for_training(at)
+    wait_for_job(at)
     assert any("diverged" in e.value for e in at.error)
     assert len(at.get("plotly_chart")) >= 1
 
@@ -138,7 +118,7 @@ def test_two_sessions_training_at_once_keep_their_own_runs():
     for at in (first, second):
         next(b for b in at.button if b.label == "Train").click().run()
     for at in (first, second):
-        _wait_for_training(at)
+        wait_for_job(at)
     jobs = [at.session_state["train_job"] for at in (first, second)]
     assert jobs[0] is not jobs[1]
     assert [job.runs[0].trained.network.describe() for job in jobs] == ["1024-16(sigmoid)-36", "1024-24(sigmoid)-36"]
@@ -152,7 +132,7 @@ def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
     need_real_data()
     at = _train_page({"epochs": "1", "lr": "0.0175"})
     next(b for b in at.button if b.label == "Learning rate x10 and x0.1").click().run()
-    _wait_for_training(at)
+    wait_for_job(at)
     names = [run.name for run in at.session_state["train_job"].runs]
     assert names == ["lr 0.0175", "lr 0.175", "lr 0.00175"]
     from mlcore.registry import Registry
@@ -160,15 +140,8 @@ def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
     assert len([r for r in at.radio if r.label == "Details of"]) == 1
 
 
-def _page(path: str):
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page(path).run()
-    assert not at.exception
-    return at
-
-
 def test_theory_page_computes_every_identity():
-    at = _page("app_pages/theory.py")
+    at = open_page("app_pages/theory.py")
     assert len(at.get("plotly_chart")) == 6
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Largest |tanh(x) − (2σ(2x) − 1)|"]) < 1e-12
@@ -180,7 +153,7 @@ def test_theory_page_computes_every_identity():
 
 
 def test_theory_page_follows_its_controls():
-    at = _page("app_pages/theory.py")
+    at = open_page("app_pages/theory.py")
     at.slider(key="th_shift").set_value(0).run()
     assert not at.warning  # no overflow without a shift
     at.selectbox(key="th_act").set_value("relu")
@@ -195,7 +168,7 @@ def test_theory_page_follows_its_controls():
 
 @pytest.mark.parametrize("logits", ["", "1, two", "1e999"])
 def test_theory_page_answers_bad_logits_with_a_message(logits):
-    at = _page("app_pages/theory.py")
+    at = open_page("app_pages/theory.py")
     at.text_input(key="th_logits").input(logits).run()
     assert not at.exception
     assert any(e.value.startswith("Logits:") for e in at.error)
@@ -206,7 +179,7 @@ def _drawing_png(char: str) -> bytes:
 
 
 def test_draw_page_with_an_empty_canvas_invites_a_drawing():
-    at = _page("app_pages/draw.py")
+    at = open_page("app_pages/draw.py")
     assert not at.error and not at.warning  # the canvas component loaded
     assert any("Draw a character on the canvas" in i.value for i in at.info)
     assert not at.get("plotly_chart")
@@ -215,7 +188,7 @@ def test_draw_page_with_an_empty_canvas_invites_a_drawing():
 def test_draw_page_without_the_canvas_component_says_so_and_still_reads_uploads(monkeypatch):
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", None)  # import fails
     monkeypatch.delitem(sys.modules, "dashboard.canvas", raising=False)  # so the page imports it afresh
-    at = _page("app_pages/draw.py")
+    at = open_page("app_pages/draw.py")
     assert any("canvas is not available" in w.value for w in at.warning)
     at.radio(key="draw_source").set_value("Upload a picture").run()
     at.file_uploader(key="draw_upload").set_value(("L.png", _drawing_png("L"), "image/png")).run()
@@ -223,7 +196,7 @@ def test_draw_page_without_the_canvas_component_says_so_and_still_reads_uploads(
 
 
 def test_draw_page_reads_an_uploaded_character_and_shows_the_convolutions():
-    at = _page("app_pages/draw.py")
+    at = open_page("app_pages/draw.py")
     at.radio(key="draw_source").set_value("Upload a picture").run()
     at.file_uploader(key="draw_upload").set_value(("L.png", _drawing_png("L"), "image/png")).run()
     assert not at.exception and not at.error
@@ -234,7 +207,7 @@ def test_draw_page_reads_an_uploaded_character_and_shows_the_convolutions():
 
 
 def test_draw_page_shows_an_mlps_hidden_units():
-    at = _page("app_pages/draw.py")
+    at = open_page("app_pages/draw.py")
     at.selectbox(key="draw_model").set_value("mlp.npz").run()
     at.radio(key="draw_source").set_value("Upload a picture").run()
     at.file_uploader(key="draw_upload").set_value(("7.png", _drawing_png("7"), "image/png")).run()
@@ -246,7 +219,7 @@ def test_draw_page_shows_an_mlps_hidden_units():
 
 @pytest.mark.parametrize("name", ["non-image bytes", "truncated JPEG", "blank white page"])
 def test_draw_page_answers_a_bad_upload_with_a_message(name):
-    at = _page("app_pages/draw.py")
+    at = open_page("app_pages/draw.py")
     at.radio(key="draw_source").set_value("Upload a picture").run()
     at.file_uploader(key="draw_upload").set_value(("x.png", {**BAD, **EMPTY_PAGES}[name], "image/png")).run()
     assert not at.exception

@@ -7,6 +7,7 @@ where they fail: a browser test that silently did not run proves nothing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -159,8 +160,19 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         _whole_page_screenshot(page, shots / "draw.png")
         page.get_by_role("button", name="Reset canvas & history").click()
         page.get_by_text("Draw a character on the canvas").wait_for()
+
+        page.goto(f"{url}/autoencoder")
+        page.get_by_text("Mean validation PSNR").wait_for(timeout=120_000)
+        # the homework's momentum SGD against Adam, 100 epochs each, then both compared
+        page.get_by_role("button", name="Momentum SGD vs Adam").click()
+        page.get_by_role("button", name="Stop").wait_for()
+        # the comparison table (drawn on a canvas; its cells are hidden text) names the new run
+        page.get_by_text(re.compile(r"^Adam: [0-9.]+ dB")).first.wait_for(state="attached", timeout=300_000)
+        page.get_by_text("The codes, seen from above").wait_for()
+        _whole_page_screenshot(page, shots / "autoencoder.png")
+        assert page.locator(".js-plotly-plot").count() == 4  # curves, one model, two models, code map
     assert all((shots / f"{name}.png").stat().st_size > 10_000
-               for name in ("home", "train", "runs", "ocr", "theory", "draw"))
+               for name in ("home", "train", "runs", "ocr", "theory", "draw", "autoencoder"))
 
 
 def test_killing_the_server_during_training_keeps_every_earlier_run(browser, shots, tmp_path):

@@ -21,3 +21,12 @@ def models_dir() -> Path:
 
 def default_classifier_path() -> Path:
     return models_dir() / "classifier.npz"
+
+
+def autoencoders_dir() -> Path:
+    # Apart from the classifiers, so that choosing among data/models/*.npz never offers one.
+    return models_dir() / "autoencoders"
+
+
+def default_autoencoder_path() -> Path:
+    return autoencoders_dir() / "best.npz"

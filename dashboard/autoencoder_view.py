@@ -1,0 +1,58 @@
+"""Reconstructions for the Autoencoder page: which samples, their images and PSNR, and the code map."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from dashboard.data import dataset
+from dashboard.figures import code_map, image_rows
+from dashboard.models import autoencoder
+from mlcore.autoencoder import encode, evaluate_autoencoder, reconstruct
+from mlcore.data.glyphs import rows_to_images
+from mlcore.metrics import psnr
+from mlcore.projection import principal_components
+
+MAP_SAMPLES = 2000  # enough points to see the clusters, few enough for a light chart
+
+
+def pick_samples(y: np.ndarray, classes: list[int], per_class: int, seed: int = 0) -> np.ndarray:
+    """`per_class` indices of each chosen class (fewer if it has fewer), in the order of `classes`."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per_class] for c in classes]
+                          + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+
+
+@st.cache_data(max_entries=32, show_spinner="Reconstructing the validation split...")
+def valid_report(path: str, mtime: float, dataset_name: str) -> dict:
+    """PSNR report of a model on a dataset's validation split (mtime: a replaced file is re-scored)."""
+    ds = dataset(dataset_name)
+    return evaluate_autoencoder(autoencoder(Path(path)).network, ds.valid.X, ds.valid.y, ds.classes)
+
+
+def reconstruction_rows(network, X: np.ndarray, title: str, difference: bool) -> list[tuple[str, np.ndarray, list]]:
+    """Rows for figures.image_rows: the originals, the reconstructions with each one's PSNR,
+    and (optionally) the difference, drawn dark where they disagree."""
+    rec = reconstruct(network, X)
+    values = psnr(X, rec)
+    rows = [(title, rows_to_images(rec), [f"{v:.1f} dB" for v in values])]
+    if difference:
+        rows.append(("difference", 1.0 - np.abs(rows_to_images(X) - rows_to_images(rec)), [""] * len(X)))
+    return rows
+
+
+def comparison_figure(networks: dict[str, object], X: np.ndarray, labels: list[str]):
+    """The same samples: originals, then each network's reconstructions with their PSNR."""
+    rows = [("original", rows_to_images(X), labels)]
+    for name, net in networks.items():
+        rows += reconstruction_rows(net, X, name, difference=len(networks) == 1)
+    return image_rows(rows)
+
+
+def code_map_figure(network, X: np.ndarray, y: np.ndarray, classes, highlight) -> tuple[object, np.ndarray]:
+    """The codes of up to MAP_SAMPLES rows (a fixed random subsample) projected on their first
+    two principal components, the `highlight`ed classes in colour; and the variance those explain."""
+    keep = np.random.default_rng(0).permutation(len(X))[:MAP_SAMPLES]
+    points, explained = principal_components(encode(network, X[keep]), 2)
+    return code_map(points, y[keep], classes, highlight), explained

@@ -5,6 +5,7 @@ from dashboard.canvas import drawing
 from dashboard.draw_figures import TOP_K, feature_maps_figure, top_classes_figure, units_figure
 from dashboard.models import model_chooser
 from mlcore.data.glyphs import SIZE
+from mlcore.ensemble import members
 from mlcore.ocr.character import drawing_to_input
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError, load_photo
 from mlcore.ocr.page import WORK_SIDE
@@ -66,7 +67,11 @@ with verdict:
     st.caption(f"The {TOP_K} most probable of {len(model.classes)} classes.")
 
 st.subheader("Inside the network")
-activations = model.network.hidden_activations(character.row)
+inner = members(model.network)
+if len(inner) > 1:
+    st.caption(f"This classifier averages {len(inner)} networks trained alike from different random starts; "
+               "here is the inside of the first.")
+activations = inner[0].hidden_activations(character.row)
 dense = [(i, out[0]) for i, out in activations if out.ndim == 2]
 maps = [(i, out[0]) for i, out in activations if out.ndim == 4]
 if maps:
@@ -78,5 +83,5 @@ if dense:
     st.markdown("Each square is one hidden unit of a fully connected layer; its colour is the unit's activation for "
                 "this drawing. Different characters light up different units.")
     for k, ((i, units), col) in enumerate(zip(dense, st.columns(len(dense)))):
-        kind = model.network.layers[i].kind
+        kind = inner[0].layers[i].kind
         col.plotly_chart(units_figure(units, f"hidden layer {k + 1}: {len(units)} {kind} units"), width="stretch")

@@ -53,6 +53,8 @@ if test:
     cols[0].metric("Test letters", f"{test['letters']['accuracy']:.1%}")
     cols[1].metric("Test digits", f"{test['digits']['accuracy']:.1%}")
     cols[2].metric("Balanced accuracy", f"{test['balanced_accuracy']:.1%}")
-command = meta.get("training", {}).get("command")
-if command:
-    st.caption(f"Trained by: `{command}`")
+training = meta.get("training", {})
+if training.get("command"):
+    st.caption(f"Made by: `{training['command']}`")
+for k, member in enumerate(training.get("ensemble_of") or []):
+    st.caption(f"Member {k + 1} trained by: `{member}`")

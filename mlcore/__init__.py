@@ -3,6 +3,7 @@
 Layers, activations, losses, optimizers and initialisations are small modules
 of their own; a `Network` stacks layers and a loss; `fit` trains it.
 """
+from mlcore import ensemble  # noqa: F401  (registers the ensemble layer for model files)
 from mlcore.architectures import build_mlp
 from mlcore.network import Network
 from mlcore.training import FitResult, TrainConfig, fit

@@ -1,4 +1,4 @@
-"""The command line: python -m mlcore {train,evaluate,autoencoder,ocr,gradcheck,download} ...
+"""The command line: python -m mlcore {train,evaluate,ensemble,autoencoder,ocr,gradcheck,download} ...
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -30,6 +30,7 @@ from mlcore.data.datasets import DataNotFoundError, load_dataset
 from mlcore.data.download import DATA_URL, DownloadError, download_nist36
 from mlcore.data.formats import DataFormatError, load_labelled_file
 from mlcore.data.paths import data_dir, default_autoencoder_path, default_classifier_path
+from mlcore.ensemble import combine_classifiers
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, save_model
@@ -150,10 +151,14 @@ def _run_training(args, recipe, train, report) -> int:
     return 1 if trained.result.status == "diverged" else 0
 
 
+def _accuracies(report: dict) -> dict:
+    """The headline numbers of a classification_report."""
+    return {"accuracy": report["accuracy"], "balanced_accuracy": report["balanced_accuracy"],
+            "letters": report["letters"]["accuracy"], "digits": report["digits"]["accuracy"]}
+
+
 def _train(args) -> int:
-    return _run_training(args, recipe_from_args(args), train_classifier, lambda m: {
-        "accuracy": m["accuracy"], "balanced_accuracy": m["balanced_accuracy"],
-        "letters": m["letters"]["accuracy"], "digits": m["digits"]["accuracy"]})
+    return _run_training(args, recipe_from_args(args), train_classifier, _accuracies)
 
 
 # ---------------------------------------------------------------- evaluate
@@ -172,6 +177,33 @@ def _evaluate(args) -> int:
     X, y = load_labelled_file(args.data)
     report = classification_report(y, model.network.predict(X), model.classes)
     _print_json({"data": str(args.data), "model": str(path), **report})
+    return 0
+
+
+# ---------------------------------------------------------------- ensemble
+def _add_ensemble(sub) -> None:
+    p = sub.add_parser("ensemble", help="combine trained classifiers into one that averages them",
+                       description="Combine classifier files (same classes, e.g. one recipe trained with several "
+                                   "seeds) into one model file whose prediction averages theirs (softmax of the "
+                                   "mean logits). Evaluates it on every split of the dataset; prints JSON.")
+    p.add_argument("models", type=Path, nargs="+", help="two or more classifier files")
+    p.add_argument("--out", type=Path, required=True, help="where to save the ensemble (.npz)")
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
+    p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
+    p.set_defaults(func=_ensemble)
+
+
+def _ensemble(args) -> int:
+    if args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    models = [load_classifier(path) for path in args.models]
+    dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
+    network, metadata = combine_classifiers(models, dataset, "python -m mlcore " + shlex.join(sys.argv[1:])
+                                            if sys.argv[1:2] == ["ensemble"] else None)
+    save_model(args.out, network, metadata)
+    _print_json({"model": network.describe(), "saved": str(args.out),
+                 **{split: _accuracies(m) for split, m in metadata["metrics"].items()}})
     return 0
 
 
@@ -327,7 +359,8 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_evaluate, _add_autoencoder, _add_ocr, _add_gradcheck, _add_download):
+    for add in (_add_train, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_gradcheck,
+                _add_download):
         add(sub)
     return parser
 

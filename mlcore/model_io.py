@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mlcore.ensemble import Average  # noqa: F401  (its layer kind must be known to load ensembles)
 from mlcore.layers import spec_parameter_shapes
 from mlcore.network import Network
 

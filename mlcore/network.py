@@ -132,4 +132,7 @@ class Network:
                 parts.append(f"conv{layer.kernel_size}x{layer.kernel_size}:{layer.out_channels}")
             elif layer.kind in ("sigmoid", "tanh", "relu") and parts[-1][-1].isdigit() and len(parts) > 1:
                 parts[-1] += f"({layer.kind})"
+            elif layer.kind == "average":  # an ensemble (mlcore.ensemble)
+                first = Network(layer.members[0], self.loss_name, self.input_shape).describe()
+                return f"mean of {len(layer.members)} x {first}"
         return "-".join(parts)

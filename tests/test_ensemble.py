@@ -1,0 +1,109 @@
+"""Ensembles: several networks averaged as one Network, saved and loaded like any other."""
+import json
+
+import numpy as np
+import pytest
+from test_cli import _tiny_data_dir
+
+from mlcore.architectures import build_mlp
+from mlcore.cli import main
+from mlcore.data.paths import default_classifier_path
+from mlcore.ensemble import Average, ensemble, members
+from mlcore.gradcheck import gradient_check
+from mlcore.losses import softmax
+from mlcore.model_io import ModelFileError, load_classifier, load_model, save_model
+
+
+def _nets(dtype=np.float32):
+    return [build_mlp((8,), "tanh", n_in=12, n_out=5, seed=1, dtype=dtype),
+            build_mlp((6, 4), "relu", n_in=12, n_out=5, seed=2, dtype=dtype)]
+
+
+def test_a_classifier_ensemble_predicts_the_mean_of_its_members_probabilities(rng):
+    nets = _nets(np.float64)
+    x = rng.standard_normal((9, 12)) * 30  # large logits: some probabilities underflow
+    expected = np.mean([softmax(net.forward(x)) for net in nets], axis=0)
+    np.testing.assert_allclose(ensemble(nets).predict_proba(x), expected, atol=1e-12)
+    assert ensemble(nets).describe() == "mean of 2 x 12-8(tanh)-5"
+
+
+def test_an_ensemble_of_other_networks_averages_their_outputs(rng):
+    nets = [build_mlp((4,), "relu", n_in=6, n_out=6, output_activation="sigmoid", loss="mse", seed=s,
+                      dtype=np.float64) for s in (0, 1, 2)]
+    x = rng.random((5, 6))
+    np.testing.assert_allclose(ensemble(nets).output(x), np.mean([n.output(x) for n in nets], axis=0), atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "mse"])
+def test_ensemble_gradients_match_central_differences(rng, loss):
+    nets = [build_mlp(hidden, act, n_in=12, n_out=5, seed=s, dtype=np.float64, loss=loss)
+            for s, (hidden, act) in enumerate([((8,), "tanh"), ((6, 4), "relu"), ((3,), "sigmoid")])]
+    y = rng.integers(0, 5, 4) if loss != "mse" else rng.random((4, 5))
+    results = gradient_check(ensemble(nets), rng.standard_normal((4, 12)) * 2, y)
+    assert max(r.rel_error for r in results) < 1e-6
+
+
+def test_members_share_the_ensembles_weights_and_originals_are_untouched(rng):
+    nets = _nets()
+    net = ensemble(nets)
+    first = members(net)[0]
+    first.layers[0].params["W"][...] = 0.0
+    assert not np.any(net.layers[0].params["0.0.W"]) and np.any(nets[0].layers[0].params["W"])
+    assert members(nets[0]) == [nets[0]]
+
+
+def test_round_trip_through_a_model_file(tmp_path, rng):
+    net = ensemble(_nets())
+    x = rng.standard_normal((5, 12)).astype(np.float32)
+    path = save_model(tmp_path / "e.npz", net, {"classes": list("ABCDE")})
+    loaded = load_classifier(path)
+    np.testing.assert_array_equal(loaded.network.predict_proba(x), net.predict_proba(x))
+
+
+@pytest.mark.parametrize("members_spec", [[], "not a list", [[{"kind": "dense", "n_in": 12, "n_out": 5}]],
+                                          [[{"kind": "average", "members": []}], [{"kind": "relu"}]]])
+def test_malformed_or_nested_ensembles_are_refused(tmp_path, members_spec):
+    path = save_model(tmp_path / "e.npz", ensemble(_nets()), {"classes": list("ABCDE")})
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["__metadata__"].tobytes())
+    meta["architecture"]["layers"][0]["members"] = members_spec
+    arrays["__metadata__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(ModelFileError):
+        load_model(path)
+
+
+def test_members_must_agree():
+    with pytest.raises(ValueError, match="at least two"):
+        ensemble(_nets()[:1])
+    with pytest.raises(ValueError, match="must agree"):
+        ensemble([_nets()[0], build_mlp((8,), n_in=12, n_out=7)])
+    with pytest.raises(ValueError, match="nested"):
+        Average([[Average([net.layers for net in _nets()])], _nets()[0].layers])
+
+
+def test_cli_combines_trained_classifiers(tmp_path, capsys):
+    data = _tiny_data_dir(tmp_path)
+    paths = []
+    for seed in (0, 1):
+        paths.append(tmp_path / f"m{seed}.npz")
+        assert main(["train", "--data-dir", str(data), "--epochs", "1", "--hidden", "8", "--seed", str(seed),
+                     "--quiet", "--out", str(paths[-1])]) == 0
+    capsys.readouterr()
+    out = tmp_path / "ens.npz"
+    assert main(["ensemble", *map(str, paths), "--data-dir", str(data), "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["model"] == "mean of 2 x 1024-8(sigmoid)-36" and 0 <= summary["test"]["accuracy"] <= 1
+    meta = load_classifier(out).metadata
+    assert len(meta["training"]["ensemble_of"]) == 2 and set(meta["metrics"]) == {"train", "valid", "test"}
+    assert main(["ensemble", str(paths[0]), str(default_classifier_path().parent / "autoencoders" / "best.npz"),
+                 "--data-dir", str(data), "--out", str(out)]) == 2
+    assert "not a classifier" in capsys.readouterr().err
+
+
+def test_the_shipped_ensemble_beats_each_member_on_valid():
+    """Chosen on the validation split: its balanced accuracy there is above every member's."""
+    meta = load_model(default_classifier_path()).metadata
+    ours = meta["metrics"]["valid"]["balanced_accuracy"]
+    assert all(ours > m["metrics"]["valid"]["balanced_accuracy"] for m in meta["members"])

@@ -140,7 +140,11 @@ if job is not None:
         st.session_state["ae_job_shown"] = job
 
 # ------------------------------------------------------------------ reconstructions
-ds = dataset(settings.dataset)
+try:
+    ds = dataset(settings.dataset)
+except (DataFormatError, OSError) as exc:
+    st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
+    st.stop()
 st.subheader("Reconstructions of validation characters")
 for key, default in (("ae_model_a", 0), ("ae_model_b", min(1, len(choices) - 1))):
     if st.session_state.get(key) not in choices:

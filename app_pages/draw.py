@@ -69,8 +69,8 @@ with verdict:
 st.subheader("Inside the network")
 inner = members(model.network)
 if len(inner) > 1:
-    st.caption(f"This classifier averages {len(inner)} networks trained alike from different random starts; "
-               "here is the inside of the first.")
+    st.caption(f"This classifier averages the probabilities of {len(inner)} networks; here is the inside of "
+               "the first.")
 activations = inner[0].hidden_activations(character.row)
 dense = [(i, out[0]) for i, out in activations if out.ndim == 2]
 maps = [(i, out[0]) for i, out in activations if out.ndim == 4]

@@ -18,7 +18,7 @@ from mlcore.data.datasets import Dataset
 from mlcore.metrics import psnr_report
 from mlcore.network import Network
 from mlcore.optimizers import make_optimizer
-from mlcore.provenance import TrainedModel, model_metadata
+from mlcore.provenance import TrainedModel, trained_metadata
 from mlcore.training import Callback, FitResult, TrainConfig, fit
 
 KIND = "autoencoder"
@@ -132,5 +132,5 @@ def train_autoencoder(dataset: Dataset, recipe: AutoencoderRecipe, *, command: s
                            f"{recipe.lr:g} is probably too high for {recipe.optimizer}.")
     metrics = {name: evaluate_autoencoder(network, split.X, split.y, dataset.classes)
                for name, split in dataset.splits().items()}
-    metadata = model_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
+    metadata = trained_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
     return TrainedAutoencoder(network, result, metrics, metadata)

@@ -19,7 +19,7 @@ from mlcore.data.synthetic import synthetic_set
 from mlcore.metrics import classification_report
 from mlcore.network import Network
 from mlcore.optimizers import make_optimizer
-from mlcore.provenance import TrainedModel, model_metadata
+from mlcore.provenance import TrainedModel, trained_metadata
 from mlcore.training import Callback, TrainConfig, fit
 
 ARCHITECTURES = ("mlp", "cnn")
@@ -101,6 +101,6 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
     predictions = {name: network.predict(split.X) for name, split in dataset.splits().items()}
     metrics = {name: classification_report(split.y, predictions[name], dataset.classes)
                for name, split in dataset.splits().items()}
-    metadata = model_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
+    metadata = trained_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
     return TrainedClassifier(network, result, metrics, metadata, predictions)
 

@@ -184,12 +184,13 @@ def _evaluate(args) -> int:
 def _add_ensemble(sub) -> None:
     p = sub.add_parser("ensemble", help="combine trained classifiers into one that averages them",
                        description="Combine classifier files (same classes, e.g. one recipe trained with several "
-                                   "seeds) into one model file whose prediction averages theirs (softmax of the "
-                                   "mean logits). Evaluates it on every split of the dataset; prints JSON.")
+                                   "seeds) into one model file whose probabilities are the mean of theirs. "
+                                   "Evaluates it on every split of the dataset the members were trained on; "
+                                   "prints JSON.")
     p.add_argument("models", type=Path, nargs="+", help="two or more classifier files")
     p.add_argument("--out", type=Path, required=True, help="where to save the ensemble (.npz)")
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
-    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
+    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: the members' own)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
     p.set_defaults(func=_ensemble)
 
@@ -198,7 +199,8 @@ def _ensemble(args) -> int:
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     models = [load_classifier(path) for path in args.models]
-    dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
+    name = args.dataset or models[0].metadata.get("data", {}).get("dataset")
+    dataset = load_dataset(name, args.data_dir, seed=args.split_seed)
     network, metadata = combine_classifiers(models, dataset, "python -m mlcore " + shlex.join(sys.argv[1:])
                                             if sys.argv[1:2] == ["ensemble"] else None)
     save_model(args.out, network, metadata)

@@ -63,7 +63,6 @@ def classification_report(y_true, y_pred, classes=CLASSES) -> dict:
     }
 
 
-
 def psnr(reference: np.ndarray, reconstruction: np.ndarray, peak: float = 1.0) -> np.ndarray:
     """Peak signal-to-noise ratio of each image (one per row), in dB: 10 log10(peak^2 / MSE).
 
@@ -73,7 +72,7 @@ def psnr(reference: np.ndarray, reconstruction: np.ndarray, peak: float = 1.0) -
     rec = np.asarray(reconstruction, dtype=np.float64)
     if ref.shape != rec.shape:
         raise ValueError(f"images and reconstructions differ in shape: {ref.shape} vs {rec.shape}")
-    mse = ((ref - rec) ** 2).reshape(len(ref), -1).mean(axis=1)
+    mse = ((ref - rec) ** 2).mean(axis=tuple(range(1, ref.ndim)))
     with np.errstate(divide="ignore"):
         return 10.0 * np.log10(peak**2 / mse)
 

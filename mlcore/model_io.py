@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mlcore.ensemble import Average  # noqa: F401  (its layer kind must be known to load ensembles)
 from mlcore.layers import spec_parameter_shapes
 from mlcore.network import Network
 
@@ -27,6 +26,9 @@ FORMAT_VERSION = 1
 METADATA_KEY = "__metadata__"
 MAX_MODEL_BYTES = 256 * 2**20
 MAX_UNCOMPRESSED_BYTES = 1024 * 2**20  # a zip bomb would pass the file-size check
+# Parameter-free layers cost no bytes in the file but memory at every forward pass:
+# a forged architecture of a million ReLUs must be refused before it is built.
+MAX_LAYERS = 256
 ALLOWED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -91,8 +93,9 @@ def _parse_metadata(path: Path, raw: np.ndarray | None) -> dict:
         raise ModelFileError(f"{path}: missing or malformed {METADATA_KEY} record")
     try:
         meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than Python's stack, a forged file.
+        raise ModelFileError(f"{path}: metadata is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path}: not an {FORMAT} file")
     if meta.get("format_version") != FORMAT_VERSION:
@@ -102,11 +105,26 @@ def _parse_metadata(path: Path, raw: np.ndarray | None) -> dict:
     return meta
 
 
+def _count_layers(specs) -> int:
+    """Layers in a list of layer specifications, counting those inside ensemble members."""
+    if not isinstance(specs, list):
+        return 0
+    total = len(specs)
+    for spec in specs:
+        members = spec.get("members") if isinstance(spec, dict) else None
+        if isinstance(members, list):
+            total += sum(len(m) for m in members if isinstance(m, list)) + len(members)
+    return total
+
+
 def load_model(path: str | Path) -> SavedModel:
     path = Path(path)
     arrays = _read_arrays(path)
     meta = _parse_metadata(path, arrays.pop(METADATA_KEY, None))
     arch = meta["architecture"]
+    n_layers = _count_layers(arch.get("layers"))
+    if n_layers > MAX_LAYERS:
+        raise ModelFileError(f"{path}: {n_layers} layers, more than the {MAX_LAYERS} a model file may hold")
     try:
         # Shapes are checked before the network is built, so that a forged
         # architecture cannot make the loader allocate huge weights.

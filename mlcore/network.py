@@ -133,6 +133,7 @@ class Network:
             elif layer.kind in ("sigmoid", "tanh", "relu") and parts[-1][-1].isdigit() and len(parts) > 1:
                 parts[-1] += f"({layer.kind})"
             elif layer.kind == "average":  # an ensemble (mlcore.ensemble)
-                first = Network(layer.members[0], self.loss_name, self.input_shape).describe()
-                return f"mean of {len(layer.members)} x {first}"
+                each = [Network(m, self.loss_name, self.input_shape).describe() for m in layer.members]
+                return (f"mean of {len(each)} x {each[0]}" if len(set(each)) == 1
+                        else "mean of " + " and ".join(f"({d})" for d in each))
         return "-".join(parts)

@@ -24,15 +24,16 @@ class TrainedModel:
     metadata: dict             # what the model file records
 
 
-def model_metadata(kind: str, dataset: Dataset, recipe: dict, result: FitResult, network: Network,
-                   metrics: dict, command: str | None) -> dict:
+def model_metadata(kind: str, dataset: Dataset, network: Network, metrics: dict, training: dict,
+                   history: dict | None = None) -> dict:
+    """The metadata record of a model made from `dataset`: `training` says how (the recipe and
+    command), `history` the epochs, when it was trained rather than assembled."""
     return {
         "kind": kind,
         "classes": list(dataset.classes),
         "input_convention": INPUT_CONVENTION,
-        "training": {**recipe, "command": command, "status": result.status,
-                     "message": result.message, "epochs_run": result.epochs_run},
-        "history": result.history.to_dict(),
+        "training": training,
+        **({"history": history} if history is not None else {}),
         "metrics": metrics,
         "data": {"dataset": dataset.name, "fingerprint": dataset.fingerprint(), "sizes": dataset.summary()},
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -40,3 +41,11 @@ def model_metadata(kind: str, dataset: Dataset, recipe: dict, result: FitResult,
         "description": network.describe(),
         "n_parameters": int(network.n_parameters()),
     }
+
+
+def trained_metadata(kind: str, dataset: Dataset, recipe: dict, result: FitResult, network: Network,
+                     metrics: dict, command: str | None) -> dict:
+    """model_metadata of a network trained by `fit` from a recipe."""
+    training = {**recipe, "command": command, "status": result.status, "message": result.message,
+                "epochs_run": result.epochs_run}
+    return model_metadata(kind, dataset, network, metrics, training, result.history.to_dict())

@@ -12,9 +12,10 @@ from mlcore.data.paths import REPO_ROOT, data_dir, default_classifier_path
 from mlcore.model_io import load_model
 
 
-def _tiny_data_dir(tmp_path):
+def _tiny_data_dir(tmp_path, seed=0):
     """A 'handwriting' dataset of random letters, enough for a quick run."""
-    rng = np.random.default_rng(0)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
     labels = np.arange(260) % 26
     scipy.io.savemat(tmp_path / "letters.mat", {"valid_data": rng.random((260, 1024)),
                                                 "valid_labels": np.eye(26, dtype=np.uint8)[labels]})

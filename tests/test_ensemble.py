@@ -24,7 +24,8 @@ def test_a_classifier_ensemble_predicts_the_mean_of_its_members_probabilities(rn
     x = rng.standard_normal((9, 12)) * 30  # large logits: some probabilities underflow
     expected = np.mean([softmax(net.forward(x)) for net in nets], axis=0)
     np.testing.assert_allclose(ensemble(nets).predict_proba(x), expected, atol=1e-12)
-    assert ensemble(nets).describe() == "mean of 2 x 12-8(tanh)-5"
+    assert ensemble(nets).describe() == "mean of (12-8(tanh)-5) and (12-6(relu)-4(relu)-5)"
+    assert ensemble([nets[0], nets[0]]).describe() == "mean of 2 x 12-8(tanh)-5"
 
 
 def test_an_ensemble_of_other_networks_averages_their_outputs(rng):
@@ -60,27 +61,76 @@ def test_round_trip_through_a_model_file(tmp_path, rng):
     np.testing.assert_array_equal(loaded.network.predict_proba(x), net.predict_proba(x))
 
 
-@pytest.mark.parametrize("members_spec", [[], "not a list", [[{"kind": "dense", "n_in": 12, "n_out": 5}]],
-                                          [[{"kind": "average", "members": []}], [{"kind": "relu"}]]])
-def test_malformed_or_nested_ensembles_are_refused(tmp_path, members_spec):
-    path = save_model(tmp_path / "e.npz", ensemble(_nets()), {"classes": list("ABCDE")})
+def _forged(tmp_path, members_spec, weights: dict) -> str:
+    """A model file whose one layer is an ensemble of `members_spec`, holding `weights` (name -> shape)."""
+    arrays = {f"param/0.{key}": np.zeros(shape, np.float32) for key, shape in weights.items()}
+    meta = {"format": "mlcore-model", "format_version": 1, "classes": list("ABCDE"),
+            "architecture": {"input_shape": [12], "loss": "softmax_cross_entropy",
+                             "layers": [{"kind": "average", "members": members_spec}]}}
+    arrays["__metadata__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "forged.npz", **arrays)
+    return tmp_path / "forged.npz"
+
+
+def test_a_well_formed_hand_written_ensemble_file_loads(tmp_path):
+    members_spec = [[{"kind": "dense", "n_in": 12, "n_out": 5}]] * 2
+    path = _forged(tmp_path, members_spec, Average.parameter_shapes(members_spec))
+    assert load_model(path).network.describe() == "mean of 2 x 12-5"
+
+
+@pytest.mark.parametrize("members_spec, message", [
+    ("not a list", "between 2 and 16 members"),
+    ([[{"kind": "dense", "n_in": 12, "n_out": 5}]], "between 2 and 16 members"),
+    ([[{"kind": "relu"}]] * 17, "between 2 and 16 members"),
+    ([[{"kind": "relu"}] * 20] * 15, "more than the 256"),   # cheap in bytes, not in memory
+    ([[{"kind": "average", "members": []}], [{"kind": "relu"}]], "cannot be nested"),
+])
+def test_malformed_or_oversized_ensembles_are_refused(tmp_path, members_spec, message):
+    with pytest.raises(ModelFileError, match=message):
+        load_model(_forged(tmp_path, members_spec, {}))
+
+
+def test_metadata_nested_beyond_the_stack_is_refused(tmp_path):
+    path = save_model(tmp_path / "m.npz", _nets()[0], {"classes": list("ABCDE")})
     with np.load(path) as npz:
         arrays = {k: npz[k] for k in npz.files}
-    meta = json.loads(arrays["__metadata__"].tobytes())
-    meta["architecture"]["layers"][0]["members"] = members_spec
-    arrays["__metadata__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    arrays["__metadata__"] = np.frombuffer(("[" * 100_000 + "]" * 100_000).encode(), dtype=np.uint8)
     np.savez(path, **arrays)
-    with pytest.raises(ModelFileError):
+    with pytest.raises(ModelFileError, match="not valid JSON"):
         load_model(path)
 
 
 def test_members_must_agree():
-    with pytest.raises(ValueError, match="at least two"):
+    with pytest.raises(ValueError, match="between 2 and 16"):
         ensemble(_nets()[:1])
     with pytest.raises(ValueError, match="must agree"):
         ensemble([_nets()[0], build_mlp((8,), n_in=12, n_out=7)])
     with pytest.raises(ValueError, match="nested"):
         Average([[Average([net.layers for net in _nets()])], _nets()[0].layers])
+
+
+def test_an_ensemble_trains_through_fit_like_any_network(rng):
+    from mlcore.optimizers import make_optimizer
+    from mlcore.training import TrainConfig, fit
+
+    net = ensemble(_nets())
+    x, y = rng.standard_normal((40, 12)).astype(np.float32), rng.integers(0, 5, 40)
+    result = fit(net, make_optimizer("adam", 1e-2), x, y, TrainConfig(epochs=3, batch_size=8))
+    losses = result.history.column("train_loss")
+    assert result.status == "completed" and losses[-1] < losses[0]
+
+
+def test_cli_refuses_members_trained_on_other_data(tmp_path, capsys):
+    paths = []
+    for seed in (0, 1):
+        data = _tiny_data_dir(tmp_path / str(seed), seed=seed)
+        paths.append(tmp_path / f"m{seed}.npz")
+        assert main(["train", "--data-dir", str(data), "--epochs", "1", "--hidden", "8", "--quiet",
+                     "--out", str(paths[-1])]) == 0
+    capsys.readouterr()
+    assert main(["ensemble", *map(str, paths), "--data-dir", str(tmp_path / "0"), "--out",
+                 str(tmp_path / "e.npz")]) == 2
+    assert "not all trained on this" in capsys.readouterr().err
 
 
 def test_cli_combines_trained_classifiers(tmp_path, capsys):

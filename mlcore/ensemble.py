@@ -152,7 +152,6 @@ def members(network: Network) -> list[Network]:
     return [network]
 
 
-
 def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Network, dict]:
     """An ensemble of saved classifiers (model_io.SavedModel) trained on `dataset`, and the metadata
     its file records: the members' own training commands, and its metrics on every split."""

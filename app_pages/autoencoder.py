@@ -16,13 +16,21 @@ from dashboard.autoencoder_settings import (
     comparison,
 )
 from dashboard.autoencoder_view import code_map_figure, comparison_figure, pick_samples, valid_report
-from dashboard.data import dataset, usable_datasets
+from dashboard.data import dataset
 from dashboard.figures import learning_curves
 from dashboard.models import autoencoder, autoencoder_choices
 from dashboard.state import registry
 from dashboard.train_settings import RANGES
 from dashboard.training_job import TrainingJob
-from dashboard.training_view import LOSS_NAMES, histories, live_progress
+from dashboard.training_view import (
+    LOSS_NAMES,
+    dataset_select,
+    datasets_or_stop,
+    histories,
+    live_progress,
+    preset_buttons,
+    run_outcomes,
+)
 from mlcore.autoencoder import code_size
 from mlcore.data.formats import DataFormatError
 from mlcore.model_io import ModelFileError
@@ -38,11 +46,8 @@ st.markdown(
     "are scored by the peak signal-to-noise ratio, higher is better (+6 dB = half the error):")
 st.latex(r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\frac{1}{1024}\sum_i (x_i - \hat x_i)^2}\ \mathrm{dB}")
 
-sizes_by_name = usable_datasets()
+sizes_by_name = datasets_or_stop()
 names = list(sizes_by_name)
-if not names:
-    st.warning("No handwriting data found: see the Home page for how to get it.")
-    st.stop()
 
 # ------------------------------------------------------------------ settings
 FIELDS = list(asdict(AutoencoderSettings()))
@@ -51,20 +56,11 @@ if "ae_dataset" not in st.session_state:
         st.session_state[f"ae_{field}"] = value
 
 
-def apply_preset(name: str) -> None:
-    for field, value in asdict(PRESETS[name]).items():
-        if field != "dataset":
-            st.session_state[f"ae_{field}"] = value
-
-
 job: TrainingJob | None = st.session_state.get("ae_job")
 busy = job is not None and job.running
 
 with st.sidebar:
-    st.subheader("Presets")
-    for preset in PRESETS:
-        st.button(preset, key=f"ae_preset_{preset}", on_click=apply_preset, args=(preset,), width="stretch",
-                  disabled=busy)
+    preset_buttons(PRESETS, "ae_", busy)
     st.subheader("Train two and compare")
     compare = None
     if st.button("Momentum SGD vs Adam", width="stretch", disabled=busy):
@@ -76,8 +72,7 @@ if st.session_state["ae_dataset"] not in names:
     st.session_state["ae_dataset"] = names[0]
 left, right = st.columns(2)
 with left:
-    st.selectbox("Dataset", names, key="ae_dataset", disabled=busy,
-                 format_func=lambda n: f"{n} ({sizes_by_name[n]['train']['n']:,} training images)")
+    dataset_select(sizes_by_name, "ae_dataset", busy)
     st.select_slider("Code size (bottleneck)", BOTTLENECKS, key="ae_bottleneck", disabled=busy,
                      help="How many numbers each character is squeezed into")
     st.select_slider("Width of the layers either side of the code", WIDTHS, key="ae_width", disabled=busy)
@@ -121,13 +116,7 @@ if busy:
 choices = autoencoder_choices()
 labels_by_path = {str(path): label for label, path in choices.items()}
 if job is not None:
-    if job.error:
-        st.error(f"Training failed: {job.error}")
-    for run in job.runs:
-        if run.trained is not None and run.trained.result.status == "diverged":
-            st.error(f"**{run.name} diverged.** {run.trained.result.message} Try a smaller learning rate.")
-        elif run.trained is not None and run.trained.result.status == "stopped":
-            st.warning(f"{run.name}: {run.trained.result.message}. The run keeps what it learned and is saved.")
+    run_outcomes(job)
     st.plotly_chart(learning_curves(histories(job), loss_name=LOSS_NAMES["autoencoder"]), width="stretch")
     if st.session_state.get("ae_job_shown") is not job:
         # Show what was just trained: its runs become the models compared below.

@@ -3,7 +3,7 @@ from dataclasses import asdict, replace
 import numpy as np
 import streamlit as st
 
-from dashboard.data import dataset, usable_datasets
+from dashboard.data import dataset
 from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
 from dashboard.state import registry
 from dashboard.train_settings import (
@@ -17,18 +17,22 @@ from dashboard.train_settings import (
     from_query,
 )
 from dashboard.training_job import TrainingJob
-from dashboard.training_view import histories, live_progress
+from dashboard.training_view import (
+    dataset_select,
+    datasets_or_stop,
+    histories,
+    live_progress,
+    preset_buttons,
+    run_outcomes,
+)
 from mlcore.data.formats import DataFormatError
 from mlcore.data.glyphs import rows_to_images
 from mlcore.metrics import confusion_matrix
 
 st.title("Train a network")
 
-sizes_by_name = usable_datasets()
+sizes_by_name = datasets_or_stop()
 names = list(sizes_by_name)
-if not names:
-    st.warning("No handwriting data found: see the Home page for how to get it.")
-    st.stop()
 
 # ------------------------------------------------------------------ settings
 FIELDS = [f for f in asdict(TrainSettings())]
@@ -44,12 +48,6 @@ if "train_settings_loaded" not in st.session_state:
         st.warning("Some settings in the link were not valid and were reset: " + ", ".join(problems))
 
 
-def apply_preset(name: str) -> None:
-    for field, value in asdict(PRESETS[name]).items():
-        if field != "dataset":
-            st.session_state[f"ts_{field}"] = value
-
-
 def current() -> TrainSettings:
     return TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
 
@@ -58,17 +56,14 @@ job: TrainingJob | None = st.session_state.get("train_job")
 busy = job is not None and job.running
 
 with st.sidebar:
-    st.subheader("Presets")
-    for preset in PRESETS:
-        st.button(preset, on_click=apply_preset, args=(preset,), width="stretch", disabled=busy)
+    preset_buttons(PRESETS, "ts_", busy)
     lr_experiment = st.button("Learning rate x10 and x0.1", width="stretch", disabled=busy,
                               help="Trains the current setting three times (its learning rate, x10 and x0.1) "
                                    "and overlays the curves: the homework's Q3.2 experiment.")
 
 left, right = st.columns(2)
 with left:
-    st.selectbox("Dataset", names, key="ts_dataset", disabled=busy,
-                 format_func=lambda n: f"{n} ({sizes_by_name[n]['train']['n']:,} training images)")
+    dataset_select(sizes_by_name, "ts_dataset", busy)
     st.radio("Model", list(ARCHS), format_func=ARCHS.get, key="ts_arch", horizontal=True, disabled=busy)
     if st.session_state["ts_arch"] == "mlp":
         st.text_input("Hidden layer sizes", key="ts_hidden", disabled=busy, help="Comma-separated, e.g. 512,256")
@@ -122,16 +117,7 @@ if job.running:
     st.stop()
 
 # ------------------------------------------------------------------ results
-if job.error:
-    st.error(f"Training failed: {job.error}")
-for run in job.runs:
-    if run.trained is None:
-        continue
-    result = run.trained.result
-    if result.status == "diverged":
-        st.error(f"**{run.name} diverged.** {result.message} Try a smaller learning rate.")
-    elif result.status == "stopped":
-        st.warning(f"{run.name}: {result.message}. The run keeps what it learned and is saved.")
+run_outcomes(job)
 st.plotly_chart(learning_curves(histories(job)), width="stretch")
 
 finished = [run for run in job.runs if run.trained is not None]

@@ -1,7 +1,8 @@
 """Convolutional layers in numpy, on channels-last images (N, H, W, C).
 
-Conv2D gathers every receptive field with stride tricks (a view, no copy until
-the reshape) and does the whole convolution as one BLAS matrix product; its
+Conv2D gathers every receptive field with stride tricks (a view, copied once
+into the patch matrix) and does the whole convolution, bias included, as one
+BLAS matrix product; its
 backward pass is the weight gradient's product and, for the input gradient,
 one small product per kernel offset added into its window (measured faster
 here than one big product with a strided gather, or a second im2col).
@@ -56,6 +57,7 @@ class Conv2D(Layer):
             "W": initialize(init, shapes["W"], k2 * in_channels, k2 * out_channels, rng, dtype),
             "b": np.zeros(shapes["b"], dtype=dtype),
         }
+        self._buffers: dict[str, np.ndarray] = {}
 
     @classmethod
     def parameter_shapes(cls, in_channels, out_channels, kernel_size=3, stride=1, padding=0, init="he"):
@@ -75,23 +77,40 @@ class Conv2D(Layer):
         return (ho, wo, self.out_channels)
 
     def forward(self, x, training=False):
-        p = self.padding
+        k, p, c = self.kernel_size, self.padding, self.in_channels
+        n, h, w, _ = x.shape
+        xp = x
         if p:
-            x = np.pad(x, ((0, 0), (p, p), (p, p), (0, 0)))
-        self._xshape = x.shape
-        k = self.kernel_size
-        cols = _patches(x, k, k, self.stride)
-        n, ho, wo = cols.shape[:3]
-        self._cols = cols.reshape(n * ho * wo, -1)  # the one copy: im2col
-        out = self._cols @ self.params["W"]
-        out += self.params["b"]
-        return out.reshape(n, ho, wo, self.out_channels)
+            xp = self._scratch("padded", (n, h + 2 * p, w + 2 * p, c), x.dtype, training, fill=0)
+            xp[:, p:p + h, p:p + w] = x    # only the inside is written: the border stays zero
+        self._xshape = xp.shape
+        patches = _patches(xp, k, k, self.stride)
+        ho, wo = patches.shape[1:3]
+        # im2col, the one copy, with a last column of ones so that the same
+        # product also adds the bias (and backward's product also sums its gradient).
+        cols = self._scratch("cols", (n, ho, wo, k * k * c + 1), x.dtype, training, fill=1)
+        np.copyto(cols[..., :-1].reshape(patches.shape), patches)
+        self._cols = cols.reshape(n * ho * wo, -1)
+        weights = np.concatenate([self.params["W"], self.params["b"][None]])
+        return (self._cols @ weights).reshape(n, ho, wo, self.out_channels)
+
+    def _scratch(self, name, shape, dtype, training, fill):
+        """A work array of this shape, filled with `fill` when new. Training reuses the
+        same one from batch to batch (allocating ~20 MB of fresh patches per batch costs
+        as much again as gathering them); inference allocates, because one shipped model
+        serves concurrent requests."""
+        buffer = self._buffers.get(name) if training else None
+        if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
+            buffer = np.full(shape, fill, dtype=dtype)
+            if training:
+                self._buffers[name] = buffer
+        return buffer
 
     def backward(self, grad, input_grad=True):
         n, ho, wo, _ = grad.shape
         g = grad.reshape(n * ho * wo, self.out_channels)
-        self.grads["W"] = self._cols.T @ g
-        self.grads["b"] = g.sum(axis=0)
+        both = self._cols.T @ g
+        self.grads["W"], self.grads["b"] = both[:-1], both[-1]
         if not input_grad:
             return None
         k, s = self.kernel_size, self.stride
@@ -128,25 +147,43 @@ class MaxPool2D(Layer):
         return (h // self.size, w // self.size, c)
 
     def forward(self, x, training=False):
+        # Two passes of a 1-D max: over each window's rows, then its columns.
+        # Each pass compares slices whose last axes are contiguous (whole image
+        # rows, then channel vectors), which numpy streams far faster than the
+        # s*s strided corner slices of a one-pass max. Each pass remembers which
+        # offset won (the first of equals), so that backward routes every
+        # window's gradient to exactly one input.
         s = self.size
-        out = x[:, 0::s, 0::s]
-        for k in range(1, s * s):
-            out = np.maximum(out, x[:, k // s::s, k % s::s])
-        self._x, self._out = x, out
-        return out
+        n, h, w, c = x.shape
+        rows, self._row_pick = _max_along(x.reshape(n, h // s, s, w * c), s)
+        out, self._col_pick = _max_along(rows.reshape(n, h // s, w // s, s, c), s)
+        self._xshape = x.shape
+        return out.reshape(n, h // s, w // s, c)
 
     def backward(self, grad):
-        # The gradient of each window goes to its first maximum only (ties, such
-        # as zeros, must not receive it twice): a valid subgradient of max.
-        s, x = self.size, self._x
-        dx = np.empty(x.shape, dtype=grad.dtype)
-        taken = np.zeros(self._out.shape, dtype=bool)
-        for k in range(s * s):
-            hit = x[:, k // s::s, k % s::s] == self._out
-            hit &= ~taken
-            taken |= hit
-            np.multiply(grad, hit, out=dx[:, k // s::s, k % s::s])
-        return dx
+        s = self.size
+        n, h, w, c = self._xshape
+        rows = _route(grad, self._col_pick, s).reshape(n, h // s, w * c)
+        return _route(rows, self._row_pick, s).reshape(n, h, w, c)
+
+
+def _max_along(x: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Max over axis -2 (of size s) and the index of the first maximum (uint8)."""
+    out, pick = x[..., 0, :], None
+    for k in range(1, s):
+        won = (x[..., k, :] > out).view(np.uint8)
+        # k exceeds every earlier pick, so a max sets the pick to k exactly where x_k wins.
+        pick = won if pick is None else np.maximum(pick, won * np.uint8(k))
+        out = np.maximum(out, x[..., k, :])
+    return out, pick if pick is not None else np.zeros(out.shape, dtype=np.uint8)
+
+
+def _route(grad: np.ndarray, pick: np.ndarray, s: int) -> np.ndarray:
+    """The inverse of _max_along for gradients: grad goes to slot `pick` of a new axis -2."""
+    out = np.empty(grad.shape[:-1] + (s, grad.shape[-1]), dtype=grad.dtype)
+    for k in range(s):
+        np.multiply(grad, pick == k, out=out[..., k, :])
+    return out
 
 
 class Flatten(Layer):

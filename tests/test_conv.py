@@ -74,6 +74,44 @@ def test_training_skips_only_the_unused_input_gradient(rng):
         np.testing.assert_array_equal(skipped[key], layer.grads[name])
 
 
+@pytest.mark.parametrize("stride, pad", [(1, 1), (2, 0)])
+def test_training_passes_reuse_work_arrays_without_mixing_batches(rng, stride, pad):
+    # Training keeps its padded input and patches from batch to batch; every batch,
+    # whatever its size, must still see only its own pixels and a zero border.
+    layer = Conv2D(2, 3, 3, stride, pad, rng=rng, dtype=np.float64)
+    layer.params["b"] = rng.standard_normal(3)
+    for n in (4, 4, 3, 4):
+        x = rng.standard_normal((n, 5, 5, 2))
+        out = layer.forward(x, training=True)
+        np.testing.assert_allclose(out, _direct_conv(x, layer.params["W"], layer.params["b"], 3, stride, pad),
+                                   atol=1e-12)
+        g = rng.standard_normal(out.shape)
+        dx = layer.backward(g)
+        trained = {k: v.copy() for k, v in layer.grads.items()}
+        fresh = Conv2D(2, 3, 3, stride, pad, dtype=np.float64)
+        fresh.params = layer.params
+        fresh.forward(x)
+        np.testing.assert_allclose(fresh.backward(g), dx, atol=1e-12)
+        for k in trained:
+            np.testing.assert_allclose(fresh.grads[k], trained[k], atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_maxpool_matches_the_direct_loop_with_ties(rng, size):
+    x = rng.integers(0, 3, (2, 6, 6, 3)).astype(np.float64)   # small integers: many tied windows
+    pool = MaxPool2D(size)
+    out = pool.forward(x)
+    g = rng.standard_normal(out.shape)
+    dx = pool.backward(g)
+    for n, i, j, c in np.ndindex(out.shape):
+        rows, cols = slice(i * size, (i + 1) * size), slice(j * size, (j + 1) * size)
+        window, routed = x[n, rows, cols, c], dx[n, rows, cols, c]
+        assert out[n, i, j, c] == window.max()
+        # The whole gradient goes to one of the maxima (any one is a valid subgradient).
+        (a, b), = np.argwhere(routed != 0)
+        assert window[a, b] == window.max() and routed[a, b] == g[n, i, j, c]
+
+
 def test_rows_to_images_reads_column_major_rows():
     rows = np.arange(16.0)[None]
     img = RowsToImages(4).forward(rows)[0, :, :, 0]

@@ -10,6 +10,7 @@ from dashboard.train_settings import (
     ARCHS,
     BATCH_SIZES,
     CHOICES,
+    ELASTIC,
     LEARNING_RATES,
     PRESETS,
     RANGES,
@@ -80,6 +81,11 @@ with right:
     cols = st.columns(2)
     cols[0].toggle("Augmentation", key="ts_augment", disabled=busy,
                    help="Random rotation, scale, shear, shift and stroke width, new every epoch")
+    cols[0].select_slider("Elastic distortion (px)", ELASTIC, key="ts_elastic",
+                          disabled=busy or not st.session_state["ts_augment"], format_func=lambda v: f"{v:g}",
+                          help="Part of the augmentation: bends the strokes by a smooth random field of this "
+                               "average size (Simard et al., 2003). Helps the letters most, of which we have "
+                               "few; 0 switches it off.")
     cols[1].toggle("Standardize inputs", key="ts_standardize", disabled=busy,
                    help="Centre and scale the pixels (mean 0, std 1 over the training set). The homework fed "
                         "raw pixels, mostly white: the offset slows learning a lot.")

@@ -1,7 +1,8 @@
 """Single networks against ensembles of them: mean and spread over independent groups of seeds.
 
     for s in 0 1 2 3 4 5 6 7 8; do python -m mlcore train --dataset handwriting --arch cnn --optimizer adam \\
-        --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10 --augment --seed $s --out cnn_seed$s.npz; done
+        --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10 --augment --elastic 1.5 --seed $s \\
+        --out cnn_seed$s.npz; done
     MLCORE_DATA_DIR=../shared/data python bench/ensemble_spread.py cnn_seed{0..8}.npz [--size 3]
 
 The models are taken in consecutive groups of --size (seeds 0-2, 3-5, 6-8): for

@@ -25,6 +25,7 @@ HOMEWORK_LR = 0.0175
 LEARNING_RATES = sorted({float(f"{v:.3g}") for v in np.logspace(-5, 0, 41)} | {HOMEWORK_LR, HOMEWORK_LR * 10,
                                                                                  HOMEWORK_LR / 10})
 BATCH_SIZES = [1, 2, 5, 8, 16, 32, 64, 128, 256]
+ELASTIC = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]   # pixels (RMS) of the elastic distortion
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TrainSettings:
     batch: int = 5
     epochs: int = 10
     augment: bool = False
+    elastic: float = 0.0
     standardize: bool = True
     seed: int = 0
 
@@ -57,7 +59,7 @@ class TrainSettings:
             activation=self.activation, init=self.init, optimizer=self.optimizer, lr=self.lr,
             standardize=self.standardize,
             train=TrainConfig(epochs=self.epochs, batch_size=self.batch, seed=self.seed),
-            augmentation=Augmentation() if self.augment else None)
+            augmentation=Augmentation(elastic=self.elastic) if self.augment else None)
 
     def to_query(self) -> dict[str, str]:
         return {k: (str(int(v)) if isinstance(v, bool) else str(v)) for k, v in asdict(self).items()}
@@ -69,7 +71,7 @@ CHOICES = {
     "init": tuple(INITIALIZERS),
     "optimizer": OPTIMIZERS,
 }
-RANGES = {"epochs": (1, 200), "seed": (0, 10**6)}
+RANGES = {"epochs": (1, 200), "seed": (0, 10**6), "elastic": (0.0, ELASTIC[-1])}
 
 
 def _nearest(value: float, options: list) -> float:
@@ -94,6 +96,8 @@ def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[Train
                 if not np.isfinite(value) or value <= 0:
                     raise ValueError
                 value = type(default)(_nearest(value, LEARNING_RATES if f.name == "lr" else BATCH_SIZES))
+            if f.name == "elastic":
+                value = min(ELASTIC, key=lambda o: abs(o - value))
         except (ValueError, OverflowError):
             problems.append(f"{f.name}={text!r}")
             continue
@@ -107,5 +111,5 @@ PRESETS = {
                                        standardize=False),
     "Best MLP": TrainSettings(arch="mlp", hidden="1024,512", activation="relu", init="he", optimizer="adam",
                               lr=5e-4, batch=64, epochs=40, augment=True),
-    "CNN": TrainSettings(arch="cnn", optimizer="adam", lr=1e-3, batch=64, epochs=10, augment=True),
+    "CNN": TrainSettings(arch="cnn", optimizer="adam", lr=1e-3, batch=64, epochs=10, augment=True, elastic=1.5),
 }

@@ -81,11 +81,19 @@ def _add_training_options(p, *, optimizer: str, lr: float, batch_size: int, epoc
     p.add_argument("--decay-step", type=int, default=0, help="epochs between learning-rate decays (0: none)")
     p.add_argument("--decay-factor", type=_finite_float, default=0.5, help="learning-rate multiplier at each decay")
     p.add_argument("--augment", action="store_true", help="random rotation, scale, shear, shift and stroke width")
+    p.add_argument("--elastic", type=_finite_float, default=0.0, metavar="PIXELS",
+                   help="with --augment: also bend the strokes by a smooth random field of this RMS size")
     p.add_argument("--no-balance", dest="balance", action="store_false",
                    help="sample the training set as it is, instead of every class equally often")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
     p.add_argument("--out", type=Path, default=None, help="where to save the model (.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _augmentation(args) -> Augmentation | None:
+    if args.elastic and not args.augment:
+        raise ValueError("--elastic is part of the augmentation: add --augment")
+    return Augmentation(elastic=args.elastic) if args.augment else None
 
 
 def _train_config(args) -> TrainConfig:
@@ -124,7 +132,7 @@ def recipe_from_args(args) -> ClassifierRecipe:
         channels=tuple(args.channels), dense=args.dense, kernel_size=args.kernel_size, dropout=args.dropout,
         synthetic=args.synthetic, standardize=args.standardize, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, train=_train_config(args),
-        augmentation=Augmentation() if args.augment else None)
+        augmentation=_augmentation(args))
 
 
 def _run_training(args, recipe, train, report) -> int:
@@ -240,7 +248,7 @@ def autoencoder_recipe_from_args(args) -> AutoencoderRecipe:
     """The recipe that `autoencoder train`'s options describe."""
     return AutoencoderRecipe(hidden=tuple(args.hidden), standardize=args.standardize, optimizer=args.optimizer,
                              lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-                             train=_train_config(args), augmentation=Augmentation() if args.augment else None)
+                             train=_train_config(args), augmentation=_augmentation(args))
 
 
 def _autoencoder_train(args) -> int:

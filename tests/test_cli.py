@@ -56,6 +56,8 @@ def test_train_reports_divergence_cleanly(tmp_path, capsys):
     (["train", "--momentum", "2", "--optimizer", "momentum"], "momentum"),
     (["train", "--decay-factor", "3"], "decay factor"),
     (["train", "--out", "model.pkl"], ".npz"),
+    (["train", "--elastic", "1"], "add --augment"),
+    (["train", "--augment", "--elastic", "9"], "elastic"),
     (["evaluate", "--data", "nowhere.mat", "--model", "nowhere.npz"], "no such model file"),
 ])
 def test_bad_options_give_one_line_errors(tmp_path, capsys, argv, message):

@@ -145,6 +145,34 @@ def test_augmentation_shift_moves_the_character():
 def test_augmentation_validates():
     with pytest.raises(ValueError, match="rotation"):
         Augmentation(rotation=90)
+    with pytest.raises(ValueError, match="elastic"):
+        Augmentation(elastic=-1)
+
+
+def test_elastic_fields_are_smooth_and_of_the_requested_size():
+    aug = Augmentation(elastic=1.5)
+    field = aug._displacements(50, np.random.default_rng(0)).reshape(50, 2, 32, 32)
+    rms = np.sqrt((field**2).sum(axis=1).mean(axis=(1, 2)))
+    np.testing.assert_allclose(rms, 1.5, rtol=1e-9)
+    # Smooth: neighbouring pixels move almost alike (white noise would differ by ~sqrt(2) x rms).
+    step = np.sqrt((np.diff(field, axis=3) ** 2).sum(axis=1).mean())
+    assert step < 0.3 * 1.5
+    assert np.abs(field.mean(axis=(0, 2, 3))).max() < 0.3   # no direction preferred
+
+
+def test_elastic_distortion_bends_a_stroke_without_moving_it_away():
+    img = np.ones((1, 32, 32), np.float32)
+    img[0, 6:26, 14:18] = 0                                   # a vertical bar
+    only_elastic = Augmentation(rotation=0, scale=0, shear=0, shift=0, stroke=0, elastic=1.5)
+    out = rows_to_images(only_elastic(images_to_rows(img), np.random.default_rng(3)))[0]
+    ink_in, ink_out = img[0] < 0.5, out < 0.5
+    cols = np.argwhere(ink_out)[:, 1]
+    assert not np.array_equal(ink_in, ink_out)                 # bent
+    assert abs(cols.mean() - 15.5) < 2 and ink_out.sum() == pytest.approx(ink_in.sum(), rel=0.25)
+    # The same seed without the elastic field leaves the bar exactly where it was.
+    off = Augmentation(rotation=0, scale=0, shear=0, shift=0, stroke=0)
+    np.testing.assert_allclose(rows_to_images(off(images_to_rows(img), np.random.default_rng(3)))[0], img[0],
+                               atol=1e-6)
 
 
 def test_no_data_gives_a_clear_error(tmp_path):

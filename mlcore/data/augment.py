@@ -1,7 +1,8 @@
 """Seeded, on-the-fly augmentation of characters in the NIST convention.
 
 Each sample gets its own small random affine map (rotation, scale, shear,
-shift), applied to the whole batch with one interpolation call, and a random
+shift), optionally bent by a smooth random displacement field (elastic
+distortion), applied to the whole batch with one interpolation call, and a random
 stroke-width change (a 2x2 minimum filter thickens dark ink, a maximum filter
 thins it).
 """
@@ -15,6 +16,7 @@ from scipy import ndimage
 from mlcore.data.glyphs import SIZE, images_to_rows, rows_to_images
 
 CHUNK = 2048  # samples per interpolation call, to bound the coordinate arrays' memory
+ELASTIC_SIGMA = 4.0  # pixels: the smoothing of elastic displacements (Simard et al. use 4 at 28 px)
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,12 @@ class Augmentation:
     shear: float = 0.15       # shear factor, uniform in +-shear
     shift: float = 2.0        # pixels, uniform in +-shift on each axis
     stroke: float = 0.3       # probability of thickening, and again of thinning
+    elastic: float = 0.0      # pixels: RMS size of a smooth random displacement field (0: none)
 
     def __post_init__(self):
         for name, value, hi in (("rotation", self.rotation, 45.0), ("scale", self.scale, 0.5),
                                 ("shear", self.shear, 0.5), ("shift", self.shift, 8.0),
-                                ("stroke", self.stroke, 0.5)):
+                                ("stroke", self.stroke, 0.5), ("elastic", self.elastic, 4.0)):
             if not np.isfinite(value) or not 0.0 <= value <= hi:
                 raise ValueError(f"augmentation {name} must be in [0, {hi}], got {value!r}")
 
@@ -57,12 +60,23 @@ class Augmentation:
         c = (SIZE - 1) / 2.0
         grid = np.stack(np.meshgrid(np.arange(SIZE), np.arange(SIZE), indexing="ij")).reshape(2, -1) - c
         src = np.einsum("nij,jk->nik", a, grid) + c - shift[:, :, None]     # (n, 2, S*S)
+        if self.elastic:
+            src += self._displacements(n, rng)
         coords = np.empty((3, n, SIZE * SIZE))
         coords[0] = np.arange(n)[:, None]
         coords[1:] = src.transpose(1, 0, 2)
         warped = ndimage.map_coordinates(images.astype(np.float32), coords.reshape(3, n, SIZE, SIZE),
                                          order=1, mode="constant", cval=1.0)
         return warped
+
+    def _displacements(self, n: int, rng) -> np.ndarray:
+        """Smooth random fields (n, 2, S*S) of RMS length `elastic` (Simard et al. 2003):
+        white noise blurred by a Gaussian wide enough (ELASTIC_SIGMA) that strokes bend
+        rather than break."""
+        field = ndimage.gaussian_filter(rng.standard_normal((n, 2, SIZE, SIZE)),
+                                        sigma=(0, 0, ELASTIC_SIGMA, ELASTIC_SIGMA), mode="reflect")
+        field *= self.elastic / np.sqrt((field**2).sum(axis=1).mean(axis=(1, 2)))[:, None, None, None]
+        return field.reshape(n, 2, SIZE * SIZE)
 
     def _change_strokes(self, images: np.ndarray, rng) -> None:
         u = rng.random(len(images))

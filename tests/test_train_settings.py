@@ -1,0 +1,21 @@
+from dashboard.train_settings import PRESETS, TrainSettings, from_query
+
+
+def test_a_link_restores_the_settings_snapped_to_the_widgets_steps():
+    settings, problems = from_query({"arch": "cnn", "augment": "1", "elastic": "1.4", "lr": "0.0011", "batch": "60"})
+    assert problems == []
+    assert (settings.arch, settings.augment, settings.elastic, settings.lr, settings.batch) == ("cnn", True, 1.5,
+                                                                                                0.001, 64)
+    assert settings.recipe().augmentation.elastic == 1.5
+    assert from_query(settings.to_query())[0] == settings
+
+
+def test_bad_link_values_fall_back_and_are_reported():
+    settings, problems = from_query({"elastic": "9", "epochs": "0", "arch": "transformer", "lr": "-1"})
+    assert settings == TrainSettings()
+    assert sorted(p.split("=")[0] for p in problems) == ["arch", "elastic", "epochs", "lr"]
+
+
+def test_elastic_distortion_only_acts_within_the_augmentation():
+    assert TrainSettings(augment=False, elastic=1.5).recipe().augmentation is None
+    assert PRESETS["CNN"].recipe().augmentation.elastic > 0

@@ -25,6 +25,7 @@ table = pd.DataFrame([{
     "optimizer": r.settings.get("optimizer", ""), "lr": r.settings.get("lr"),
     "batch": r.settings.get("train", {}).get("batch_size"), "epochs": len(r.history.get("epoch", [])),
     "augment": r.settings.get("augmentation") is not None,
+    "elastic": (r.settings.get("augmentation") or {}).get("elastic"),
     "test acc": r.metrics.get("test_all"), "test letters": r.metrics.get("test_letters"),
     "test digits": r.metrics.get("test_digits"), "valid acc": r.metrics.get("valid_all"),
     "valid PSNR": r.metrics.get("valid_psnr"),

@@ -45,7 +45,7 @@ def main() -> int:
     print(f"model {args.model or default_classifier_path()}: {model.network.describe()}")
     for split in ("valid", "test"):
         data = getattr(dataset, split)
-        log_p = np.log(model.network.predict_proba(data.X))
+        log_p = np.log(np.clip(model.network.predict_proba(data.X), 1e-30, None))
         pred = log_p.argmax(1)
         digits = ~is_letter(data.y)
         wrong = digits & (pred != data.y)

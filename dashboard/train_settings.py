@@ -25,7 +25,7 @@ HOMEWORK_LR = 0.0175
 LEARNING_RATES = sorted({float(f"{v:.3g}") for v in np.logspace(-5, 0, 41)} | {HOMEWORK_LR, HOMEWORK_LR * 10,
                                                                                  HOMEWORK_LR / 10})
 BATCH_SIZES = [1, 2, 5, 8, 16, 32, 64, 128, 256]
-ELASTIC = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0]   # pixels (RMS) of the elastic distortion
+ELASTIC = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0]   # pixels (RMS) of the elastic distortion, up to its bound
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,23 @@ class Conv2D(Layer):
         return (ho, wo, self.out_channels)
 
     def forward(self, x, training=False):
+        if x.ndim != 4 or x.shape[-1] != self.in_channels:
+            raise ValueError(f"conv2d expects (N, H, W, {self.in_channels}) inputs, got {x.shape}")
+        cols, (n, ho, wo) = self._im2col(x, training)
+        # Training keeps the patches for backward. Inference keeps only its input,
+        # from which a backward pass (a gradient check) gathers them again: a
+        # shared model must not hold ~300 MB of patches after scoring a large
+        # batch, nor a trained one its training scratch.
+        self._cols, self._x = (cols, None) if training else (None, x)
+        if not training:
+            self._buffers.clear()
+        weights = np.concatenate([self.params["W"], self.params["b"][None]])
+        return (cols @ weights).reshape(n, ho, wo, self.out_channels)
+
+    def _im2col(self, x, training):
+        """The patch matrix (one row per output pixel) with a last column of ones,
+        so that one product applies the weights and adds the bias (and backward's
+        product also sums the bias gradient)."""
         k, p, c = self.kernel_size, self.padding, self.in_channels
         n, h, w, _ = x.shape
         xp = x
@@ -86,13 +103,10 @@ class Conv2D(Layer):
         self._xshape = xp.shape
         patches = _patches(xp, k, k, self.stride)
         ho, wo = patches.shape[1:3]
-        # im2col, the one copy, with a last column of ones so that the same
-        # product also adds the bias (and backward's product also sums its gradient).
         cols = self._scratch("cols", (n, ho, wo, k * k * c + 1), x.dtype, training, fill=1)
-        np.copyto(cols[..., :-1].reshape(patches.shape), patches)
-        self._cols = cols.reshape(n * ho * wo, -1)
-        weights = np.concatenate([self.params["W"], self.params["b"][None]])
-        return (self._cols @ weights).reshape(n, ho, wo, self.out_channels)
+        # copy=False: a view or an error, never a silent copy that the patches would go into.
+        np.copyto(cols[..., :-1].reshape(patches.shape, copy=False), patches)
+        return cols.reshape(n * ho * wo, -1), (n, ho, wo)
 
     def _scratch(self, name, shape, dtype, training, fill):
         """A work array of this shape, filled with `fill` when new. Training reuses the
@@ -109,7 +123,8 @@ class Conv2D(Layer):
     def backward(self, grad, input_grad=True):
         n, ho, wo, _ = grad.shape
         g = grad.reshape(n * ho * wo, self.out_channels)
-        both = self._cols.T @ g
+        cols = self._cols if self._cols is not None else self._im2col(self._x, training=False)[0]
+        both = cols.T @ g
         self.grads["W"], self.grads["b"] = both[:-1], both[-1]
         if not input_grad:
             return None
@@ -127,6 +142,9 @@ class Conv2D(Layer):
         return dx[:, p:dx.shape[1] - p, p:dx.shape[2] - p, :] if p else dx
 
 
+MAX_POOL = 255  # the winning offsets are kept as uint8
+
+
 class MaxPool2D(Layer):
     """Non-overlapping max pooling over size x size windows (H and W must divide)."""
 
@@ -135,6 +153,8 @@ class MaxPool2D(Layer):
     def __init__(self, size: int = 2):
         super().__init__()
         _check_int("pool size", size, 1)
+        if size > MAX_POOL:
+            raise ValueError(f"pool size must be at most {MAX_POOL}, got {size}")
         self.size = int(size)
 
     def config(self):
@@ -151,9 +171,12 @@ class MaxPool2D(Layer):
         # Each pass compares slices whose last axes are contiguous (whole image
         # rows, then channel vectors), which numpy streams far faster than the
         # s*s strided corner slices of a one-pass max. Each pass remembers which
-        # offset won (the first of equals), so that backward routes every
-        # window's gradient to exactly one input.
+        # offset won, so that backward routes every window's gradient to exactly
+        # one of its maxima (of tied ones: the top one of the leftmost column).
         s = self.size
+        if x.ndim != 4 or x.shape[1] % s or x.shape[2] % s:
+            raise ValueError(f"maxpool2d of size {s} needs (N, H, W, C) inputs with H and W divisible by it, "
+                             f"got {x.shape}")
         n, h, w, c = x.shape
         rows, self._row_pick = _max_along(x.reshape(n, h // s, s, w * c), s)
         out, self._col_pick = _max_along(rows.reshape(n, h // s, w // s, s, c), s)

@@ -77,23 +77,40 @@ def test_training_skips_only_the_unused_input_gradient(rng):
 @pytest.mark.parametrize("stride, pad", [(1, 1), (2, 0)])
 def test_training_passes_reuse_work_arrays_without_mixing_batches(rng, stride, pad):
     # Training keeps its padded input and patches from batch to batch; every batch,
-    # whatever its size, must still see only its own pixels and a zero border.
+    # whatever its size and dtype, must still see only its own pixels and a zero
+    # border, and nothing a batch returned or left in grads may change afterwards.
     layer = Conv2D(2, 3, 3, stride, pad, rng=rng, dtype=np.float64)
     layer.params["b"] = rng.standard_normal(3)
-    for n in (4, 4, 3, 4):
-        x = rng.standard_normal((n, 5, 5, 2))
+    earlier = []
+    for n, dtype in ((4, np.float64), (4, np.float64), (3, np.float64), (4, np.float32), (4, np.float64)):
+        x = rng.standard_normal((n, 5, 5, 2)).astype(dtype)
         out = layer.forward(x, training=True)
         np.testing.assert_allclose(out, _direct_conv(x, layer.params["W"], layer.params["b"], 3, stride, pad),
-                                   atol=1e-12)
-        g = rng.standard_normal(out.shape)
+                                   rtol=1e-5, atol=1e-5)
+        g = rng.standard_normal(out.shape).astype(dtype)
         dx = layer.backward(g)
-        trained = {k: v.copy() for k, v in layer.grads.items()}
+        kept = (out, dx, layer.grads["W"], layer.grads["b"])
+        earlier.append((*kept, [a.copy() for a in kept]))
         fresh = Conv2D(2, 3, 3, stride, pad, dtype=np.float64)
         fresh.params = layer.params
-        fresh.forward(x)
-        np.testing.assert_allclose(fresh.backward(g), dx, atol=1e-12)
-        for k in trained:
-            np.testing.assert_allclose(fresh.grads[k], trained[k], atol=1e-12)
+        fresh.forward(x)                         # inference, then a backward pass as a gradient check does
+        np.testing.assert_allclose(fresh.backward(g), dx, rtol=1e-5, atol=1e-5)
+        for k in layer.grads:
+            np.testing.assert_allclose(fresh.grads[k], layer.grads[k], rtol=1e-5, atol=1e-5)
+    for *arrays, copies in earlier:
+        for a, c in zip(arrays, copies):
+            np.testing.assert_array_equal(a, c)
+    layer.forward(x)                             # inference lets the training scratch go
+    assert layer._buffers == {} and layer._cols is None
+
+
+def test_conv_and_pool_refuse_inputs_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="expects"):
+        Conv2D(3, 4, 3, 1, 1).forward(np.ones((1, 5, 5, 1)))
+    with pytest.raises(ValueError, match="divisible"):
+        MaxPool2D(2).forward(np.ones((1, 5, 4, 1)))
+    with pytest.raises(ValueError, match="at most"):
+        MaxPool2D(300)
 
 
 @pytest.mark.parametrize("size", [2, 3])

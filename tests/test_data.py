@@ -169,10 +169,8 @@ def test_elastic_distortion_bends_a_stroke_without_moving_it_away():
     cols = np.argwhere(ink_out)[:, 1]
     assert not np.array_equal(ink_in, ink_out)                 # bent
     assert abs(cols.mean() - 15.5) < 2 and ink_out.sum() == pytest.approx(ink_in.sum(), rel=0.25)
-    # The same seed without the elastic field leaves the bar exactly where it was.
-    off = Augmentation(rotation=0, scale=0, shear=0, shift=0, stroke=0)
-    np.testing.assert_allclose(rows_to_images(off(images_to_rows(img), np.random.default_rng(3)))[0], img[0],
-                               atol=1e-6)
+    other = rows_to_images(only_elastic(images_to_rows(img), np.random.default_rng(4)))[0]
+    assert not np.array_equal(other < 0.5, ink_out)            # each draw bends it its own way
 
 
 def test_no_data_gives_a_clear_error(tmp_path):

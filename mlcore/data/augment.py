@@ -70,11 +70,8 @@ class Augmentation:
         return warped
 
     def _displacements(self, n: int, rng) -> np.ndarray:
-        """Smooth random fields (n, 2, S*S) of RMS length `elastic` (Simard et al. 2003):
-        white noise blurred by a Gaussian wide enough (ELASTIC_SIGMA) that strokes bend
-        rather than break."""
-        field = ndimage.gaussian_filter(rng.standard_normal((n, 2, SIZE, SIZE)),
-                                        sigma=(0, 0, ELASTIC_SIGMA, ELASTIC_SIGMA), mode="reflect")
+        """n smooth random fields (n, 2, S*S), each of RMS length `elastic`."""
+        field = smooth_random_field(n, SIZE, ELASTIC_SIGMA, rng)
         field *= self.elastic / np.sqrt((field**2).sum(axis=1).mean(axis=(1, 2)))[:, None, None, None]
         return field.reshape(n, 2, SIZE * SIZE)
 
@@ -85,3 +82,10 @@ class Augmentation:
             images[thick] = ndimage.minimum_filter(images[thick], size=(1, 2, 2))
         if thin.any():
             images[thin] = ndimage.maximum_filter(images[thin], size=(1, 2, 2))
+
+
+def smooth_random_field(n: int, size: int, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """n random displacement fields (n, 2, size, size) for elastic distortion (Simard et al.
+    2003): white noise blurred by a Gaussian of `sigma` pixels, wide enough that strokes bend
+    rather than break. Not normalised: each caller sets the size of its displacements."""
+    return ndimage.gaussian_filter(rng.standard_normal((n, 2, size, size)), sigma=(0, 0, sigma, sigma))

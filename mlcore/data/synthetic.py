@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 
+from mlcore.data.augment import smooth_random_field
 from mlcore.data.classes import CLASSES
 from mlcore.data.glyphs import images_to_rows, normalize_glyph
 
@@ -71,8 +71,7 @@ def render(char: str, font: str, rng: np.random.Generator, style: StrokeStyle = 
     pts = pts * scale + CANVAS / 2
     grid = np.stack(np.meshgrid(np.arange(CANVAS) + 0.5, np.arange(CANVAS) + 0.5, indexing="xy"), -1).reshape(-1, 2)
     if style.elastic:
-        # A smooth random displacement field (Simard et al. 2003), applied to the pixel grid.
-        field = ndimage.gaussian_filter(rng.normal(0, 1, (2, CANVAS, CANVAS)), sigma=(0, 8, 8))
+        field = smooth_random_field(1, CANVAS, 8.0, rng)[0]
         field *= style.elastic / max(np.abs(field).max(), 1e-9)
         grid = grid + field.reshape(2, -1).T
     width = rng.uniform(*style.width)

@@ -1,14 +1,21 @@
-"""Milliseconds per character for a model's batched predictions, and its file size.
+"""Milliseconds per character for a model's batched predictions, its peak memory, and its file size.
 
-    python bench/inference_speed.py [--model PATH] [--batch 1000] [--repeats 7]
+    python bench/inference_speed.py [--model PATH] [--characters 1000] [--batch-sizes 64 1024] [--repeats 7]
+
+The characters are predicted in one call, which the network cuts into batches of
+each --batch-sizes value in turn (the first is `Network.output`'s default):
+median milliseconds per character, and the peak of memory allocated during a call
+(tracemalloc, in a separate untimed call).
 """
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -17,26 +24,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mlcore.data.paths import default_classifier_path  # noqa: E402
 from mlcore.model_io import load_model  # noqa: E402
+from mlcore.network import Network  # noqa: E402
+
+DEFAULT_BATCH = inspect.signature(Network.output).parameters["batch_size"].default
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_classifier_path())
-    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--characters", type=int, default=1000)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[DEFAULT_BATCH, 1024])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     model = load_model(args.model)
-    X = np.random.default_rng(0).random((args.batch, 1024), dtype=np.float32)
-    model.network.predict_proba(X[:10])  # warm-up
-    times = []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        model.network.predict_proba(X)
-        times.append(time.perf_counter() - start)
-    print(json.dumps({"model": str(args.model), "description": model.metadata.get("description"),
+    network = model.network
+    X = np.random.default_rng(0).random((args.characters, 1024), dtype=np.float32)
+    network.output(X[:10])  # warm-up
+    results = []
+    for batch_size in args.batch_sizes:
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            network.output(X, batch_size=batch_size)
+            times.append(time.perf_counter() - start)
+        tracemalloc.start()
+        network.output(X, batch_size=batch_size)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        ms = 1000 * statistics.median(times) / len(X)
+        results.append({"batch_size": batch_size, "ms_per_character": round(ms, 4), "peak_mb": round(peak / 2**20, 1)})
+    print(json.dumps({"model": str(args.model), "description": network.describe(),
                       "file_mb": round(args.model.stat().st_size / 2**20, 2),
-                      "parameters": model.network.n_parameters(), "batch": args.batch,
-                      "ms_per_character": round(1000 * statistics.median(times) / args.batch, 4)}, indent=2))
+                      "parameters": network.n_parameters(), "characters": len(X), "results": results}, indent=2))
     return 0
 
 

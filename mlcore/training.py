@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mlcore.network import INFERENCE_BATCH
 from mlcore.optimizers import StepDecay
 
 # A loss 10x above where training began is a run that is going the wrong way:
@@ -124,7 +125,7 @@ def _diverged(network, good, history, why: str, optimizer) -> "FitResult":
                      "high. The weights are those of the last good epoch.")
 
 
-def evaluate_loss(network, X, y, batch_size: int = 1024) -> tuple[float, float | None]:
+def evaluate_loss(network, X, y, batch_size: int = INFERENCE_BATCH) -> tuple[float, float | None]:
     """Mean loss and (for a classifier) accuracy, in evaluation mode."""
     total, correct = 0.0, 0
     classify = network.loss_name == "softmax_cross_entropy"

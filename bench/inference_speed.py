@@ -3,14 +3,13 @@
     python bench/inference_speed.py [--model PATH] [--characters 1000] [--batch-sizes 64 1024] [--repeats 7]
 
 The characters are predicted in one call, which the network cuts into batches of
-each --batch-sizes value in turn (the first is `Network.output`'s default):
+each --batch-sizes value in turn (the first is `Network.output`'s default, INFERENCE_BATCH):
 median milliseconds per character, and the peak of memory allocated during a call
 (tracemalloc, in a separate untimed call).
 """
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import statistics
 import sys
@@ -24,16 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mlcore.data.paths import default_classifier_path  # noqa: E402
 from mlcore.model_io import load_model  # noqa: E402
-from mlcore.network import Network  # noqa: E402
-
-DEFAULT_BATCH = inspect.signature(Network.output).parameters["batch_size"].default
+from mlcore.network import INFERENCE_BATCH  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_classifier_path())
     parser.add_argument("--characters", type=int, default=1000)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[DEFAULT_BATCH, 1024])
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[INFERENCE_BATCH, 1024])
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     model = load_model(args.model)

@@ -74,8 +74,12 @@ CHOICES = {
 RANGES = {"epochs": (1, 200), "seed": (0, 10**6), "elastic": (0.0, ELASTIC[-1])}
 
 
-def _nearest(value: float, options: list) -> float:
-    return min(options, key=lambda o: abs(np.log(o) - np.log(value)))
+# The select sliders' steps, and the scale on which a value from a link snaps to the nearest one.
+STEPS = {"lr": (LEARNING_RATES, np.log), "batch": (BATCH_SIZES, np.log), "elastic": (ELASTIC, float)}
+
+
+def _nearest(value: float, options: list, scale) -> float:
+    return min(options, key=lambda o: abs(scale(o) - scale(value)))
 
 
 def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[TrainSettings, list[str]]:
@@ -92,12 +96,11 @@ def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[Train
                 raise ValueError
             if f.name in RANGES and not RANGES[f.name][0] <= value <= RANGES[f.name][1]:
                 raise ValueError
-            if f.name in ("lr", "batch"):
-                if not np.isfinite(value) or value <= 0:
+            if f.name in STEPS:
+                options, scale = STEPS[f.name]
+                if not np.isfinite(value) or (scale is np.log and value <= 0):
                     raise ValueError
-                value = type(default)(_nearest(value, LEARNING_RATES if f.name == "lr" else BATCH_SIZES))
-            if f.name == "elastic":
-                value = min(ELASTIC, key=lambda o: abs(o - value))
+                value = type(default)(_nearest(value, options, scale))
         except (ValueError, OverflowError):
             problems.append(f"{f.name}={text!r}")
             continue

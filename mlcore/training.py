@@ -5,7 +5,9 @@
 or infinite, when an epoch's mean loss is more than DIVERGENCE_FACTOR times the
 loss the network started with, or when two epochs in a row end higher than
 where training started (the classic symptom of a learning rate so high that
-every step overshoots: SGD at learning rate 1 on the homework network).
+every step overshoots). A run that merely fails to improve is not diverged:
+the rule agrees with gradient descent's closed-form stability limit on a
+quadratic loss (tests/test_training.py).
 A stop request ends it with status 'stopped' and what it has learned so far.
 """
 from __future__ import annotations

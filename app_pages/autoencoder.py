@@ -19,9 +19,7 @@ from dashboard.autoencoder_view import code_map_figure, comparison_figure, pick_
 from dashboard.data import dataset
 from dashboard.figures import learning_curves
 from dashboard.models import autoencoder, autoencoder_choices
-from dashboard.state import registry
 from dashboard.train_settings import RANGES
-from dashboard.training_job import TrainingJob
 from dashboard.training_view import (
     LOSS_NAMES,
     dataset_select,
@@ -30,9 +28,11 @@ from dashboard.training_view import (
     live_progress,
     preset_buttons,
     run_outcomes,
+    start_job,
 )
 from mlcore.autoencoder import code_size
 from mlcore.data.formats import DataFormatError
+from mlcore.jobs.executor import Job
 from mlcore.model_io import ModelFileError
 from mlcore.ocr.character import drawing_to_input
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError, load_photo
@@ -56,7 +56,7 @@ if "ae_dataset" not in st.session_state:
         st.session_state[f"ae_{field}"] = value
 
 
-job: TrainingJob | None = st.session_state.get("ae_job")
+job: Job | None = st.session_state.get("ae_job")
 busy = job is not None and job.running
 
 with st.sidebar:
@@ -98,15 +98,10 @@ settings = AutoencoderSettings(**{name: st.session_state[f"ae_{name}"] for name 
 if st.button("Train", type="primary", disabled=busy) or compare:
     try:
         runs = comparison(settings, compare) if compare else [(settings.name(), settings.recipe())]
-        data = dataset(settings.dataset)
     except ValueError as exc:
         st.error(str(exc))
         st.stop()
-    except (DataFormatError, OSError) as exc:
-        st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
-        st.stop()
-    st.session_state["ae_job"] = TrainingJob(data, runs, registry(), {"dataset": settings.dataset}).start()
-    st.rerun()
+    start_job("ae_job", runs, settings.dataset)
 
 if busy:
     live_progress("ae_job", "autoencoder")

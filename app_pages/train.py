@@ -1,11 +1,8 @@
 from dataclasses import asdict, replace
 
-import numpy as np
 import streamlit as st
 
-from dashboard.data import dataset
 from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
-from dashboard.state import registry
 from dashboard.train_settings import (
     ARCHS,
     BATCH_SIZES,
@@ -17,7 +14,6 @@ from dashboard.train_settings import (
     TrainSettings,
     from_query,
 )
-from dashboard.training_job import TrainingJob
 from dashboard.training_view import (
     dataset_select,
     datasets_or_stop,
@@ -25,10 +21,10 @@ from dashboard.training_view import (
     live_progress,
     preset_buttons,
     run_outcomes,
+    start_job,
 )
-from mlcore.data.formats import DataFormatError
 from mlcore.data.glyphs import rows_to_images
-from mlcore.metrics import confusion_matrix
+from mlcore.jobs.executor import Job
 
 st.title("Train a network")
 
@@ -53,7 +49,7 @@ def current() -> TrainSettings:
     return TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
 
 
-job: TrainingJob | None = st.session_state.get("train_job")
+job: Job | None = st.session_state.get("train_job")
 busy = job is not None and job.running
 
 with st.sidebar:
@@ -104,14 +100,7 @@ if start:
     runs = [(f"lr {settings.lr:g}", recipe)]
     if lr_experiment:
         runs = [(f"lr {lr:g}", replace(recipe, lr=lr)) for lr in (settings.lr, settings.lr * 10, settings.lr / 10)]
-    try:
-        data = dataset(settings.dataset)
-    except (DataFormatError, OSError) as exc:
-        st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
-        st.stop()
-    job = TrainingJob(data, runs, registry(), {"dataset": settings.dataset}).start()
-    st.session_state["train_job"] = job
-    st.rerun()
+    start_job("train_job", runs, settings.dataset)
 
 if job is None:
     st.info("Choose settings (or a preset) and press **Train**. Curves are drawn live, epoch by epoch.")
@@ -126,14 +115,14 @@ if job.running:
 run_outcomes(job)
 st.plotly_chart(learning_curves(histories(job)), width="stretch")
 
-finished = [run for run in job.runs if run.trained is not None]
+finished = [run.outcome for run in job.runs if run.outcome is not None]
 if not finished:
     st.stop()
-run = finished[0]
+outcome = finished[0]
 if len(finished) > 1:
-    shown = st.radio("Details of", [r.name for r in finished], horizontal=True)
-    run = next(r for r in finished if r.name == shown)
-metrics = run.trained.metrics
+    shown = st.radio("Details of", [o.name for o in finished], horizontal=True)
+    outcome = next(o for o in finished if o.name == shown)
+metrics = outcome.metrics
 cols = st.columns(4)
 for col, split in zip(cols, ("train", "valid", "test")):
     col.metric(f"{split.capitalize()} accuracy", f"{metrics[split]['accuracy']:.1%}",
@@ -141,33 +130,30 @@ for col, split in zip(cols, ("train", "valid", "test")):
                     f"digits {metrics[split]['digits']['accuracy']:.1%}")
 cols[3].metric("Test balanced accuracy", f"{metrics['test']['balanced_accuracy']:.1%}",
                help="Mean of the 36 per-class accuracies: letters and digits count equally")
-if run.saved:
-    st.caption(f"Saved as run `{run.saved.id}` (see the Runs page).")
+saved = next(run.saved for run in job.runs if run.outcome is outcome)
+if saved:
+    st.caption(f"Saved as run `{saved.id}` (see the Runs page), trained on worker `{outcome.worker}`.")
 
-net = run.trained.network
-layer = net.layers[net.first_weighted_layer()]
+kind, before, after = (outcome.first_layer[k] for k in ("kind", "before", "after"))
 tabs = st.tabs(["First-layer weights", "Confusion matrix", "Misclassified test samples"])
 with tabs[0]:
     st.caption("Each hidden unit's 1024 input weights drawn as a 32x32 image (first 128 units)"
-               if layer.kind == "dense" else "The first convolution's 3x3 kernels, enlarged")
-    before, after = st.columns(2)
-    before.markdown("**Before training**")
-    before.plotly_chart(weight_grid(run.initial_weights, layer.kind, per_row=8), width="stretch", key="w_before")
-    after.markdown("**After training**")
-    after.plotly_chart(weight_grid(layer.params["W"], layer.kind, per_row=8), width="stretch", key="w_after")
-ds = job.dataset
-pred = run.trained.predictions["test"]
+               if kind == "dense" else "The first convolution's 3x3 kernels, enlarged")
+    left, right = st.columns(2)
+    left.markdown("**Before training**")
+    left.plotly_chart(weight_grid(before, kind, per_row=8), width="stretch", key="w_before")
+    right.markdown("**After training**")
+    right.plotly_chart(weight_grid(after, kind, per_row=8), width="stretch", key="w_after")
+review = outcome.review
 with tabs[1]:
-    cm = confusion_matrix(ds.test.y, pred, len(ds.classes))
-    st.plotly_chart(confusion_heatmap(cm, ds.classes), width="stretch")
+    st.plotly_chart(confusion_heatmap(review["confusion"], review["classes"]), width="stretch")
     pairs = metrics["test"]["most_confused"][:8]
     st.markdown("**Most confused:** " + ", ".join(f"{p['true']} taken for {p['predicted']} ({p['count']})"
                                                   for p in pairs))
 with tabs[2]:
-    wrong = np.flatnonzero(pred != ds.test.y)[:64]
-    proba = net.predict_proba(ds.test.X[wrong])
-    captions = [f"{ds.classes[ds.test.y[i]]}→{ds.classes[pred[i]]} {proba[k].max():.0%}" for k, i in enumerate(wrong)]
-    st.caption(f"{len(np.flatnonzero(pred != ds.test.y))} of {len(pred)} test samples are misclassified; "
-               "the first 64 are shown as true→predicted with the network's confidence.")
-    st.plotly_chart(image_mosaic(rows_to_images(ds.test.X[wrong]), captions, per_row=12),
-                    width="stretch")
+    classes = review["classes"]
+    captions = [f"{classes[t]}→{classes[p]} {c:.0%}" for t, p, c in zip(review["true"], review["pred"],
+                                                                       review["confidence"])]
+    st.caption(f"{review['n_wrong']} of {review['n_test']} test samples are misclassified; "
+               f"the first {len(captions)} are shown as true→predicted with the network's confidence.")
+    st.plotly_chart(image_mosaic(rows_to_images(review["X"]), captions, per_row=12), width="stretch")

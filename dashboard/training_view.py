@@ -1,4 +1,4 @@
-"""What the training pages share: a job's curves, drawn live while it trains."""
+"""What the training pages share: starting a job on the workers, following it live, and its outcome."""
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -7,33 +7,98 @@ import streamlit as st
 
 from dashboard.data import usable_datasets
 from dashboard.figures import learning_curves
-from dashboard.training_job import TrainingJob
-from mlcore.training import History
+from dashboard.jobs import executor, visitor, visitor_alive
+from dashboard.state import registry
+from mlcore.data.paths import data_dir
+from mlcore.jobs.executor import QUEUED, Job, JobRefused
+from mlcore.jobs.progress import EVALUATING, LOADING, PAUSE, PAUSED, RUN, STOP
+from mlcore.training import EpochRecord, History
 
 # What the loss of each kind of model is, for the curves' titles.
 LOSS_NAMES = {"classifier": "mean cross-entropy", "autoencoder": "squared error per image"}
 
 
-def histories(job: TrainingJob) -> dict:
-    return {run.name: History(list(run.records)).to_dict() for run in job.runs}
+def start_job(job_key: str, runs: list, dataset: str) -> None:
+    """Queue (name, recipe) runs for this visitor and keep the job in st.session_state[job_key];
+    a refusal (one job per visitor, a full queue, no workers) is shown instead."""
+    ex = executor()
+    if ex is None:
+        return
+    try:
+        st.session_state[job_key] = ex.submit(runs, dataset, owner=visitor(), settings={"dataset": dataset},
+                                              registry=registry(), alive=visitor_alive(), data_dir=str(data_dir()))
+    except JobRefused as exc:
+        st.error(f"Not started: {exc}.")
+        return
+    st.rerun()
+
+
+def histories(job: Job) -> dict:
+    """Each run's epochs so far (a finished run's from its outcome, which also holds an epoch that diverged)."""
+    return {run.task.name: run.outcome.history if run.outcome
+            else History([EpochRecord(**r) for r in run.progress.records]).to_dict() for run in job.runs}
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _waiting(job: Job) -> None:
+    when = f"; it should start in about {_duration(job.starts_in)}" if job.starts_in is not None else ""
+    cols = st.columns([4, 1])
+    cols[0].info(f"Waiting for a free worker: your training is {_ordinal(job.position or 1)} in line{when}. "
+                 "You may leave this page: it goes on.")
+    cols[1].button("Cancel", on_click=executor().control, args=(job, STOP), width="stretch")
+
+
+def _status_text(job: Job) -> str:
+    run = job.active
+    p = run.progress
+    if p.phase == LOADING:
+        return f"{run.task.name}: loading the data on a worker"
+    where = f"epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of {p.n_batches}"
+    if job.control.state == STOP:
+        return f"{run.task.name}: stopping, then scoring and saving what it learned"
+    if p.phase == EVALUATING:
+        return f"{run.task.name}: scoring every split"
+    if p.phase == PAUSED:
+        return f"{run.task.name}: paused at {where}"
+    eta = job.eta_seconds()
+    return f"{run.task.name}: {where}" + (f" - about {_duration(eta)} left" if eta is not None else "")
+
+
+def _controls(job: Job) -> None:
+    ex, paused = executor(), job.control.state == PAUSE
+    stopping = job.control.state == STOP
+    cols = st.columns(3)
+    cols[0].button("Stop", on_click=ex.control, args=(job, STOP), disabled=stopping, width="stretch",
+                   help="End the training now; what it has learned is scored and saved as a stopped run")
+    cols[1].button("Resume" if paused else "Pause", on_click=ex.control, args=(job, RUN if paused else PAUSE),
+                   disabled=stopping, width="stretch")
+    cols[2].button("Step one epoch", on_click=lambda: ex.control(job, step=True), disabled=stopping or not paused,
+                   width="stretch", help="While paused: train to the end of the epoch, then pause again")
 
 
 @st.fragment(run_every=1.0)
 def live_progress(job_key: str, kind: str) -> None:
-    """Progress bar, ETA, Stop button and curves of the job in st.session_state[job_key],
-    redrawn every second; the whole page reruns when the job ends, to show the results."""
+    """The job in st.session_state[job_key] while it waits or trains, redrawn every second: its place
+    in the queue, or its progress, controls and curves; the whole page reruns when it ends."""
     job = st.session_state[job_key]
     if not job.running:
         st.rerun()
-    active = next((r for r in job.runs if r.trained is None), job.runs[-1])
-    done, total = len(active.records), active.recipe.train.epochs
-    batch, n_batches = active.batch
-    eta = job.eta_seconds()
-    cols = st.columns([3, 1])
-    cols[0].progress(min(1.0, (done + batch / n_batches) / total),
-                     text=f"{active.name}: epoch {min(done + 1, total)} of {total}"
-                          + (f" - about {eta:.0f} s left" if eta is not None else ""))
-    cols[1].button("Stop", on_click=job.stop, disabled=job.stop_event.is_set(), width="stretch")
+    if job.state == QUEUED:
+        _waiting(job)
+        return
+    p = job.active.progress
+    st.progress(p.fraction if p.phase != LOADING else 0.0, text=_status_text(job))
+    _controls(job)
+    if p.loss is not None:
+        st.caption(f"Loss over this epoch's batches so far: {p.loss:.4f}"
+                   + (f" · on worker {p.worker}" if p.worker else ""))
     st.plotly_chart(learning_curves(histories(job), loss_name=LOSS_NAMES[kind]), width="stretch", key="live_curves")
 
 
@@ -64,13 +129,17 @@ def preset_buttons(presets: dict, prefix: str, disabled: bool) -> None:
                   disabled=disabled)
 
 
-def run_outcomes(job: TrainingJob) -> None:
-    """The job's error, if any, and each run that diverged or was stopped."""
+def run_outcomes(job: Job) -> None:
+    """The job's failure, if any, and each run that diverged, was stopped or could not be saved."""
     if job.error:
-        st.error(f"Training failed: {job.error}")
+        st.error(f"Training failed: {job.error}.")
     for run in job.runs:
-        result = run.trained.result if run.trained is not None else None
-        if result is not None and result.status == "diverged":
-            st.error(f"**{run.name} diverged.** {result.message} Try a smaller learning rate.")
-        elif result is not None and result.status == "stopped":
-            st.warning(f"{run.name}: {result.message}. The run keeps what it learned and is saved.")
+        outcome = run.outcome
+        if outcome is not None and outcome.status == "diverged":
+            st.error(f"**{outcome.name} diverged.** {outcome.message} Try a smaller learning rate.")
+        elif outcome is not None and outcome.status == "stopped":
+            st.warning(f"{outcome.name}: {outcome.message}. The run keeps what it learned and is saved.")
+        if run.save_error:
+            st.error(f"{outcome.name}: {run.save_error}. Download the model below to keep it.")
+            st.download_button(f"Download {outcome.name}", outcome.model, file_name=f"{outcome.name}.npz",
+                               key=f"save_failed_{run.task.key}")

@@ -33,12 +33,17 @@ from mlcore.data.paths import data_dir, default_autoencoder_path, default_classi
 from mlcore.ensemble import combine_classifiers
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
-from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, save_model
+from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class TrainingFailed(RuntimeError):
+    """A training that ended without a model (its worker died)."""
 USER_ERRORS = (ValueError, DataFormatError, ModelFileError, DataNotFoundError, DownloadError, OSError)
 
 
@@ -88,6 +93,9 @@ def _add_training_options(p, *, optimizer: str, lr: float, batch_size: int, epoc
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, shuffling and augmentation")
     p.add_argument("--out", type=Path, default=None, help="where to save the model (.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="train on the workers of this Dask cluster instead of here (they read their own data "
+                        "directory, or this one when they share it)")
 
 
 def _augmentation(args) -> Augmentation | None:
@@ -136,27 +144,63 @@ def recipe_from_args(args) -> ClassifierRecipe:
 
 
 def _run_training(args, recipe, train, report) -> int:
-    """Load the data, train with a progress bar, save the model when asked, print the summary as JSON."""
+    """Train here or on a cluster with a progress bar, save the model when asked, print the summary as JSON."""
     if args.out is not None and args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
-    dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
-    print(f"dataset {dataset.name}: " + ", ".join(f"{k} {v['n']} ({v['letters']} letters, {v['digits']} digits)"
-                                                  for k, v in dataset.summary().items()), file=sys.stderr)
     callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
     command = "python -m mlcore " + shlex.join(sys.argv[1:]) if sys.argv[1:2] in (["train"], ["autoencoder"]) else None
     try:
-        trained = train(dataset, recipe, command=command, callbacks=callbacks)
+        if args.scheduler:
+            result = _train_on_cluster(args, recipe, command, callbacks)
+        else:
+            dataset = load_dataset(args.dataset, args.data_dir, seed=args.split_seed)
+            print(f"dataset {dataset.name}: " + ", ".join(
+                f"{k} {v['n']} ({v['letters']} letters, {v['digits']} digits)" for k, v in dataset.summary().items()),
+                file=sys.stderr)
+            trained = train(dataset, recipe, command=command, callbacks=callbacks)
+            result = (trained.network, trained.metadata, trained.result.status, trained.result.message,
+                      trained.result.epochs_run, trained.metrics)
     except KeyboardInterrupt:
         print("\ninterrupted: nothing saved", file=sys.stderr)
         return 130
-    summary = {"status": trained.result.status, "message": trained.result.message,
-               "epochs_run": trained.result.epochs_run, "model": trained.network.describe(),
-               **{split: report(m) for split, m in trained.metrics.items()}}
+    network, metadata, status, message, epochs_run, metrics = result
+    summary = {"status": status, "message": message, "epochs_run": epochs_run, "model": network.describe(),
+               **{split: report(m) for split, m in metrics.items()}}
+    if args.scheduler:
+        summary["worker"] = metadata["worker"]
     if args.out is not None:
-        save_model(args.out, trained.network, trained.metadata)
+        save_model(args.out, network, metadata)
         summary["saved"] = str(args.out)
     _print_json(summary)
-    return 1 if trained.result.status == "diverged" else 0
+    return 1 if status == "diverged" else 0
+
+
+def _train_on_cluster(args, recipe, command, callbacks) -> tuple:
+    """Train on the cluster at args.scheduler: what a local training gives, the worker's address in the metadata."""
+    from mlcore.jobs.cluster import ClusterSettings, start_executor
+    from mlcore.jobs.follow import wait_for
+    from mlcore.jobs.progress import STOP
+
+    try:
+        executor = start_executor(ClusterSettings(scheduler=args.scheduler))
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"the Dask scheduler at {args.scheduler} cannot be reached ({exc})") from None
+    print(f"training on the cluster at {args.scheduler}", file=sys.stderr)
+    job = executor.submit([("cli", recipe)], args.dataset, owner="cli", split_seed=args.split_seed,
+                          data_dir=str(args.data_dir or data_dir()), command=command)
+    try:
+        wait_for(job, callbacks)
+    except KeyboardInterrupt:
+        executor.control(job, STOP)
+        raise
+    finally:
+        executor.close()
+    outcome = job.runs[0].outcome
+    if outcome is None:
+        raise TrainingFailed(f"the training failed on the cluster: {job.error}")
+    model = load_model_bytes(outcome.model, "the model sent back by the worker")
+    return (model.network, {**model.metadata, "worker": outcome.worker}, outcome.status, outcome.message,
+            len(outcome.history.get("epoch", [])), outcome.metrics)
 
 
 def _accuracies(report: dict) -> dict:
@@ -382,3 +426,6 @@ def main(argv=None) -> int:
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except TrainingFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED

@@ -9,6 +9,7 @@ leaves a truncated model where a good one was.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -46,17 +47,25 @@ class SavedModel:
         return tuple(self.metadata.get("classes", ()))
 
 
-def save_model(path: str | Path, network: Network, metadata: dict | None = None) -> Path:
-    path = Path(path)
+def model_bytes(network: Network, metadata: dict | None = None) -> bytes:
+    """The content of a model file for `network`: what save_model writes, e.g. to send it elsewhere."""
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION,
             **(metadata or {}), "architecture": network.architecture()}
     arrays = {f"param/{key}": layer.params[name] for key, layer, name in network.parameters()}
     arrays[METADATA_KEY] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def save_model(path: str | Path, network: Network, metadata: dict | None = None) -> Path:
+    path = Path(path)
+    content = model_bytes(network, metadata)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; a model file is meant to be shared
@@ -72,20 +81,27 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise ModelFileError(f"{path}: no such model file")
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise ModelFileError(f"{path}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
+    return _unpack(path, path)
+
+
+def _unpack(source, label) -> dict[str, np.ndarray]:
+    """The arrays of an .npz (a path or a file object), refusing zip bombs and pickles."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             if sum(info.file_size for info in zf.infolist()) > MAX_UNCOMPRESSED_BYTES:
                 limit = MAX_UNCOMPRESSED_BYTES // 2**20
-                raise ModelFileError(f"{path}: expands to more than {limit} MB, refusing to load")
-        with np.load(path, allow_pickle=False) as npz:
+                raise ModelFileError(f"{label}: expands to more than {limit} MB, refusing to load")
+        if hasattr(source, "seek"):
+            source.seek(0)
+        with np.load(source, allow_pickle=False) as npz:
             return {name: npz[name] for name in npz.files}
     except ModelFileError:
         raise
     except ValueError as exc:
         # numpy raises ValueError for object arrays when pickles are not allowed.
-        raise ModelFileError(f"{path}: refused, the file holds pickled objects or bad arrays ({exc})") from None
+        raise ModelFileError(f"{label}: refused, the file holds pickled objects or bad arrays ({exc})") from None
     except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
-        raise ModelFileError(f"{path}: not a readable .npz model file ({exc})") from None
+        raise ModelFileError(f"{label}: not a readable .npz model file ({exc})") from None
 
 
 def _parse_metadata(path: Path, raw: np.ndarray | None) -> dict:
@@ -119,7 +135,18 @@ def _count_layers(specs) -> int:
 
 def load_model(path: str | Path) -> SavedModel:
     path = Path(path)
-    arrays = _read_arrays(path)
+    return _model_of(_read_arrays(path), path)
+
+
+def load_model_bytes(content: bytes, label: str = "model") -> SavedModel:
+    """load_model of a model file's content (model_bytes), with the same checks."""
+    if len(content) > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{label}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
+    return _model_of(_unpack(io.BytesIO(content), label), label)
+
+
+def _model_of(arrays: dict[str, np.ndarray], path) -> SavedModel:
+    """The network and metadata of a model file's arrays, every one checked; `path` names it in errors."""
     meta = _parse_metadata(path, arrays.pop(METADATA_KEY, None))
     arch = meta["architecture"]
     n_layers = _count_layers(arch.get("layers"))

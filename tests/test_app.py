@@ -122,7 +122,9 @@ def test_two_sessions_training_at_once_keep_their_own_runs():
         wait_for_job(at)
     jobs = [at.session_state["train_job"] for at in (first, second)]
     assert jobs[0] is not jobs[1]
-    assert [job.runs[0].trained.network.describe() for job in jobs] == ["1024-16(sigmoid)-36", "1024-24(sigmoid)-36"]
+    from mlcore.model_io import load_model
+    assert [load_model(job.runs[0].saved.model_path).network.describe() for job in jobs] == [
+        "1024-16(sigmoid)-36", "1024-24(sigmoid)-36"]
     from mlcore.registry import Registry
     saved = {r.id: r.settings["hidden"] for r in Registry().list()}
     assert sorted(saved.values()) == [[16], [24]]
@@ -134,7 +136,7 @@ def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
     at = _train_page({"epochs": "1", "lr": "0.0175"})
     next(b for b in at.button if b.label == "Learning rate x10 and x0.1").click().run()
     wait_for_job(at)
-    names = [run.name for run in at.session_state["train_job"].runs]
+    names = [run.task.name for run in at.session_state["train_job"].runs]
     assert names == ["lr 0.0175", "lr 0.175", "lr 0.00175"]
     from mlcore.registry import Registry
     assert len(Registry().list()) == 3

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from clusters import free_port
 from conftest import need_real_data
 
 from mlcore.data.paths import REPO_ROOT
@@ -42,16 +43,12 @@ def _need_browser():
     pytest.skip("Chromium or Playwright is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
-def streamlit_server(runs_dir: Path):
-    port = _free_port()
-    env = {**os.environ, "MLCORE_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO_ROOT)}
+def streamlit_server(runs_dir: Path, **env_vars: str):
+    """`streamlit run` on a free localhost port, its runs in runs_dir, `env_vars` added to its environment;
+    SIGKILLed on exit."""
+    port = free_port()
+    env = {**os.environ, "MLCORE_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO_ROOT), **env_vars}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

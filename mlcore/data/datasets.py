@@ -130,6 +130,11 @@ def _split_of(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return splits[split]
 
 
+def default_name(available: dict) -> str:
+    """The dataset used when none is named: the homework's own when present."""
+    return "nist36" if "nist36" in available else "handwriting"
+
+
 def load_dataset(name: str | None = None, root: Path | str | None = None, seed: int = 0) -> Dataset:
     """Load a dataset by name; None picks 'nist36' when present, else 'handwriting'."""
     root = Path(root) if root else data_dir()
@@ -138,8 +143,7 @@ def load_dataset(name: str | None = None, root: Path | str | None = None, seed: 
         raise DataNotFoundError(
             f"no handwriting data found in {root}. Set MLCORE_DATA_DIR to a folder with "
             "letter .mat files and/or MNIST IDX files, or run `python -m mlcore download`.")
-    if name is None:
-        name = "nist36" if "nist36" in available else "handwriting"
+    name = default_name(available) if name is None else name
     if name not in available:
         raise DataNotFoundError(f"dataset {name!r} is not in {root}; available: {', '.join(available)}")
     files = available[name]

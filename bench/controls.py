@@ -1,0 +1,109 @@
+"""How fast Stop takes effect on a worker, and how right the ETA is along a run.
+
+    MLCORE_DATA_DIR=../shared/data python bench/controls.py [--tries 10]
+
+On an embedded cluster of 2 workers: `--tries` times, a training is started, Stop is sent once it is well
+under way, and the time until the server sees that the worker has left its batch loop (click-to-stopped)
+and until the stopped run is saved are measured. Then a CNN of 3 epochs and the homework MLP of 30 epochs
+(the load test's runs) train alone while the ETA the page shows is sampled 5 times a second, and compared
+with the time that really remained. Prints JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlcore.classifier import ClassifierRecipe  # noqa: E402
+from mlcore.data.augment import Augmentation  # noqa: E402
+from mlcore.data.paths import data_dir  # noqa: E402
+from mlcore.jobs.cluster import ClusterSettings, start_executor  # noqa: E402
+from mlcore.jobs.executor import RUNNING  # noqa: E402
+from mlcore.jobs.progress import EVALUATING, STOP, TRAINING  # noqa: E402
+from mlcore.registry import Registry  # noqa: E402
+from mlcore.training import TrainConfig  # noqa: E402
+
+LONG = ClassifierRecipe(hidden=(64,), train=TrainConfig(epochs=50, batch_size=1))
+RUNS = {
+    "cnn_3_epochs": ClassifierRecipe(arch="cnn", optimizer="adam", lr=1e-3, augmentation=Augmentation(elastic=1.5),
+                                     train=TrainConfig(epochs=3, batch_size=64)),
+    "homework_mlp_30_epochs": ClassifierRecipe(standardize=False, train=TrainConfig(epochs=30, batch_size=5)),
+}
+
+
+def submit(ex, recipe, owner, registry=None):
+    return ex.submit([(owner, recipe)], "handwriting", owner=owner, registry=registry, data_dir=str(data_dir()))
+
+
+def wait(condition, poll=0.005):
+    while not condition():
+        time.sleep(poll)
+    return time.perf_counter()
+
+
+def stop_latencies(ex, tries: int, registry) -> dict:
+    stopped, saved = [], []
+    for i in range(tries):
+        job = submit(ex, LONG, f"stop{i}", registry)
+        wait(lambda: job.state == RUNNING and job.active.progress.phase == TRAINING and job.active.progress.batch > 50,
+             0.05)
+        clicked = time.perf_counter()
+        ex.control(job, STOP)
+        stopped.append(wait(lambda: job.active.progress.phase == EVALUATING or not job.running) - clicked)
+        saved.append(wait(lambda: not job.running) - clicked)
+        assert job.runs[0].saved is not None and job.runs[0].saved.status == "stopped"
+    return {"click_to_stopped_s": {"median": statistics.median(stopped), "max": max(stopped), "all": stopped},
+            "click_to_saved_s": {"median": statistics.median(saved), "max": max(saved)}}
+
+
+def eta_accuracy(ex, recipe) -> dict:
+    job = submit(ex, recipe, "eta")
+    samples = []
+    while job.running:
+        p = job.active.progress
+        eta = job.eta_seconds()
+        if job.state == RUNNING and eta is not None:
+            samples.append((time.perf_counter(), p.fraction, eta))
+        time.sleep(0.2)
+    end = time.perf_counter()
+    errors = [(fraction, abs(eta - (end - t)) / (end - t)) for t, fraction, eta in samples if end - t > 0.5]
+    after_10 = [e for f, e in errors if f >= 0.1]
+
+    def at(fraction):
+        return next((round(e, 3) for f, e in errors if f >= fraction), None)
+
+    return {"seconds": round(end - samples[0][0], 1) if samples else None,
+            "relative_error_at": {f"{int(f * 100)}%": at(f) for f in (0.1, 0.25, 0.5, 0.75)},
+            "max_relative_error_after_10%": round(max(after_10), 3) if after_10 else None,
+            "median_relative_error_after_10%": round(statistics.median(after_10), 3) if after_10 else None}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tries", type=int, default=10)
+    args = parser.parse_args()
+    ex = start_executor(ClusterSettings(workers=2))
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            warm = submit(ex, RUNS["cnn_3_epochs"], "warm")   # both workers load the data once
+            warm2 = submit(ex, LONG, "warm2")
+            wait(lambda: warm2.state == RUNNING and warm2.active.progress.phase == TRAINING, 0.1)
+            ex.control(warm, STOP)
+            ex.control(warm2, STOP)
+            wait(lambda: not warm.running and not warm2.running, 0.1)
+            result = {"stop": stop_latencies(ex, args.tries, Registry(Path(tmp))),
+                      "eta": {name: eta_accuracy(ex, recipe) for name, recipe in RUNS.items()}}
+    finally:
+        ex.close()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

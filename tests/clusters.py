@@ -1,0 +1,49 @@
+"""Real processes for tests and benchmarks: a free port, and a Dask cluster of separate processes."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from mlcore.data.paths import REPO_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def dask_cluster(logs: Path, n_workers: int = 2, memory: str = "1GiB"):
+    """`dask scheduler` and `dask worker` processes on localhost, started as the README says; yields
+    (address, worker addresses, worker pids) once every worker has registered."""
+    from distributed import Client
+
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(logs / "scheduler.log", "w"))]
+    for i in range(n_workers):
+        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                       "--memory-limit", memory, "--no-dashboard"], env=env, cwd=logs,
+                                      stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "w")))
+    try:
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(n_workers, timeout=60)
+            pids = client.run(os.getpid)
+        yield address, set(pids), pids
+    finally:
+        for proc in procs[::-1]:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()

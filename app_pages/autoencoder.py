@@ -17,17 +17,14 @@ from dashboard.autoencoder_settings import (
 )
 from dashboard.autoencoder_view import code_map_figure, comparison_figure, pick_samples, valid_report
 from dashboard.data import dataset
-from dashboard.figures import learning_curves
 from dashboard.models import autoencoder, autoencoder_choices
 from dashboard.train_settings import RANGES
 from dashboard.training_view import (
-    LOSS_NAMES,
     dataset_select,
     datasets_or_stop,
-    histories,
+    job_outcome,
     live_progress,
     preset_buttons,
-    run_outcomes,
     start_job,
 )
 from mlcore.autoencoder import code_size
@@ -111,8 +108,7 @@ if busy:
 choices = autoencoder_choices()
 labels_by_path = {str(path): label for label, path in choices.items()}
 if job is not None:
-    run_outcomes(job)
-    st.plotly_chart(learning_curves(histories(job), loss_name=LOSS_NAMES["autoencoder"]), width="stretch")
+    job_outcome(job, "autoencoder")
     if st.session_state.get("ae_job_shown") is not job:
         # Show what was just trained: its runs become the models compared below.
         saved = [labels_by_path.get(str(run.saved.model_path)) for run in job.runs if run.saved]

@@ -2,7 +2,7 @@ from dataclasses import asdict, replace
 
 import streamlit as st
 
-from dashboard.figures import confusion_heatmap, image_mosaic, learning_curves, weight_grid
+from dashboard.figures import confusion_heatmap, image_mosaic, weight_grid
 from dashboard.train_settings import (
     ARCHS,
     BATCH_SIZES,
@@ -17,10 +17,9 @@ from dashboard.train_settings import (
 from dashboard.training_view import (
     dataset_select,
     datasets_or_stop,
-    histories,
+    job_outcome,
     live_progress,
     preset_buttons,
-    run_outcomes,
     start_job,
 )
 from mlcore.data.glyphs import rows_to_images
@@ -112,8 +111,7 @@ if job.running:
     st.stop()
 
 # ------------------------------------------------------------------ results
-run_outcomes(job)
-st.plotly_chart(learning_curves(histories(job)), width="stretch")
+job_outcome(job, "classifier")
 
 finished = [run.outcome for run in job.runs if run.outcome is not None]
 if not finished:

@@ -10,7 +10,7 @@ from dashboard.figures import learning_curves
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import registry
 from mlcore.data.paths import data_dir
-from mlcore.jobs.executor import QUEUED, Job, JobRefused
+from mlcore.jobs.executor import CANCELLED, QUEUED, Job, JobRefused
 from mlcore.jobs.progress import EVALUATING, LOADING, PAUSE, PAUSED, RUN, STOP
 from mlcore.training import EpochRecord, History
 
@@ -58,8 +58,8 @@ def _waiting(job: Job) -> None:
 def _status_text(job: Job) -> str:
     run = job.active
     p = run.progress
-    if p.phase == LOADING:
-        return f"{run.task.name}: loading the data on a worker"
+    if p.phase == LOADING or (p.epoch == 0 and p.batch == 0):
+        return f"{run.task.name}: loading the data and building the network on a worker"
     where = f"epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}, batch {p.batch} of {p.n_batches}"
     if job.control.state == STOP:
         return f"{run.task.name}: stopping, then scoring and saving what it learned"
@@ -99,7 +99,17 @@ def live_progress(job_key: str, kind: str) -> None:
     if p.loss is not None:
         st.caption(f"Loss over this epoch's batches so far: {p.loss:.4f}"
                    + (f" · on worker {p.worker}" if p.worker else ""))
-    st.plotly_chart(learning_curves(histories(job), loss_name=LOSS_NAMES[kind]), width="stretch", key="live_curves")
+    _live_curves(job, kind)
+
+
+def _live_curves(job: Job, kind: str) -> None:
+    # Curves change once an epoch, the fragment reruns every second: the figure is rebuilt only when
+    # an epoch has ended (building it costs 20 ms, for every visitor following a training).
+    stamp = (job.key, tuple(len(r.progress.records) for r in job.runs))
+    cached = st.session_state.get("live_curves")
+    if cached is None or cached[0] != stamp:
+        cached = st.session_state["live_curves"] = (stamp, learning_curves(histories(job), loss_name=LOSS_NAMES[kind]))
+    st.plotly_chart(cached[1], width="stretch", key="live_curves_chart")
 
 
 def datasets_or_stop() -> dict[str, dict]:
@@ -129,8 +139,12 @@ def preset_buttons(presets: dict, prefix: str, disabled: bool) -> None:
                   disabled=disabled)
 
 
-def run_outcomes(job: Job) -> None:
-    """The job's failure, if any, and each run that diverged, was stopped or could not be saved."""
+def job_outcome(job: Job, kind: str) -> None:
+    """How the job ended: its failure, if any; each run that diverged, was stopped or could not be
+    saved; and the curves of every epoch trained."""
+    if job.state == CANCELLED:
+        st.info("Your training left the queue before it started." + (f" ({job.error})" if job.error else ""))
+        return
     if job.error:
         st.error(f"Training failed: {job.error}.")
     for run in job.runs:
@@ -143,3 +157,6 @@ def run_outcomes(job: Job) -> None:
             st.error(f"{outcome.name}: {run.save_error}. Download the model below to keep it.")
             st.download_button(f"Download {outcome.name}", outcome.model, file_name=f"{outcome.name}.npz",
                                key=f"save_failed_{run.task.key}")
+    curves = histories(job)
+    if any(h["epoch"] for h in curves.values()):
+        st.plotly_chart(learning_curves(curves, loss_name=LOSS_NAMES[kind]), width="stretch")

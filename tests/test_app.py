@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from app_helpers import APP, open_page, wait_for_job
 from bad_images import BAD, EMPTY_PAGES, encode
+from clusters import free_port
 from conftest import need_real_data
 from known_pages import as_canvas_pixels, drawn_character, written_page
 from PIL import Image
@@ -228,3 +229,18 @@ def test_draw_page_answers_a_bad_upload_with_a_message(name):
     assert not at.exception
     messages = [e.value for e in at.error] + [i.value for i in at.info]
     assert len(messages) == 1 and ("Could not read this picture" in messages[0] or "No ink" in messages[0]), messages
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MLCORE_WORKERS": "many"}, "Training is not available: MLCORE_WORKERS must be a number"),
+    ({"MLCORE_DASK_SCHEDULER": "tcp://127.0.0.1:{port}"}, "could not be reached"),
+])
+def test_train_page_says_when_training_is_not_available(monkeypatch, env, message):
+    need_real_data()
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(port=free_port()))  # nothing listens on a free port
+    at = _train_page({"epochs": "1"})
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "train_job" not in at.session_state

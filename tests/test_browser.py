@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from clusters import free_port
+from clusters import dask_cluster, free_port
 from conftest import need_real_data
 
 from mlcore.data.paths import REPO_ROOT
@@ -195,3 +195,47 @@ def test_killing_the_server_during_training_keeps_every_earlier_run(browser, sho
     assert reg.integrity_ok()
     after = [(r.id, r.model_path.read_bytes()) for r in reg.list()]
     assert after == before
+
+
+def test_closing_the_tab_stops_its_training_after_the_grace_period(browser, tmp_path):
+    need_real_data()
+    runs, grace = tmp_path / "runs", 3.0
+    with streamlit_server(runs, MLCORE_ORPHAN_GRACE=str(grace)) as (_, url):
+        page = _page(browser, f"{url}/train?epochs=100&hidden=64&batch=1")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text(re.compile(r"epoch 1 of 100, batch [1-9]")).wait_for(timeout=120_000)
+        page.close()
+        closed = time.monotonic()
+        while not Registry(runs).list():
+            assert time.monotonic() - closed < 60, "the training of a closed tab went on"
+            time.sleep(0.2)
+        took = time.monotonic() - closed
+    [run] = Registry(runs).list()
+    assert run.status == "stopped" and len(run.history["epoch"]) < 100
+    # the grace, then the stop reaching the worker, the scoring of every split and the save
+    assert grace <= took < grace + 15, took
+
+
+def test_visitors_train_on_a_separate_dask_cluster(browser, tmp_path):
+    # The load test's setting in small (bench/load_test.py --cluster external): `dask scheduler` and two
+    # `dask worker` processes, a server that only submits to them, and three visitors training at once.
+    need_real_data()
+    runs = tmp_path / "runs"
+    links = ["epochs=2&hidden=16", "epochs=2&hidden=24", "arch=cnn&optimizer=adam&lr=0.001&batch=64&epochs=1"]
+    with dask_cluster(tmp_path / "cluster") as (address, workers, _), \
+            streamlit_server(runs, MLCORE_DASK_SCHEDULER=address) as (_, url):
+        pages = []
+        for link in links:
+            page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+            page.set_default_timeout(180_000)
+            page.goto(f"{url}/train?{link}")
+            page.get_by_role("button", name="Train", exact=True).click()
+            pages.append(page)
+        for page in pages:
+            page.get_by_text("Test balanced accuracy").wait_for()
+            assert "trained on worker tcp://127.0.0.1:" in page.inner_text("body")
+            page.context.close()
+    saved = Registry(runs).list()
+    assert sorted(r.status for r in saved) == ["completed"] * 3
+    assert {r.settings["worker"] for r in saved} <= workers
+    assert len({tuple(r.history["train_loss"]) for r in saved}) == 3   # each its own curves

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mlcore.jobs.progress import PAUSE, RUN, STOP, Control, Progress, queue_starts
 from mlcore.jobs.worker import RunOutcome, RunTask, WorkerDiedError, control_name, progress_name, train_run
@@ -70,9 +70,9 @@ class Job:
         """Seconds until the whole job ends: the active run's ETA, and as long again for each run after it."""
         active = self.active
         eta, total = active.progress.eta_seconds(), active.progress.duration_estimate()
-        if eta is None:
+        if eta is None or not self.running:
             return None
-        later = sum(1 for r in self.runs if r.outcome is None) - 1
+        later = max(0, sum(1 for r in self.runs if r.outcome is None) - 1)
         return eta + later * total
 
 
@@ -96,10 +96,11 @@ class Executor:
         self._thread.start()
 
     # ------------------------------------------------------------ the visitor's side
-    def submit(self, runs: Sequence[tuple[str, object]], dataset: str, *, owner: str, settings: dict | None = None,
-               registry: Registry | None = None, alive: Callable[[], bool] | None = None,
+    def submit(self, runs: Sequence[tuple[str, object]], dataset: str | None, *, owner: str,
+               settings: dict | None = None, registry: Registry | None = None, alive: Callable[[], bool] | None = None,
                data_dir: str | None = None, split_seed: int = 0, command: str | None = None) -> Job:
-        """Queue a job of (name, recipe) runs on `dataset`; JobRefused if the owner has enough already.
+        """Queue a job of (name, recipe) runs on `dataset` (None: the data directory's default);
+        JobRefused if the owner has enough jobs already or the queue is full.
 
         `alive()` says whether the visitor is still there; once it has said no for `grace` seconds
         the job is stopped (and its finished runs kept). `registry` receives each finished run."""
@@ -133,10 +134,6 @@ class Executor:
                 return
             job.control = Control(state or job.control.state, job.control.steps + int(step))
             self._variable(control_name(job.key)).set(job.control.to_dict())
-
-    def jobs_of(self, owner: str) -> list[Job]:
-        with self._lock:
-            return [j for j in self._jobs if j.owner == owner]
 
     def close(self) -> None:
         self._closed.set()
@@ -180,7 +177,7 @@ class Executor:
 
     def _dispatch(self) -> None:
         for job in [j for j in self._jobs if j.state == QUEUED][:max(0, self._free_slots())]:
-            job.state = RUNNING
+            job.state, job.position, job.starts_in = RUNNING, None, None
             self._start(job, job.runs[0])
 
     def _start(self, job: Job, run: RunState) -> None:
@@ -217,6 +214,10 @@ class Executor:
                 settings={**job.settings, **run.task.recipe.to_dict(), "worker": outcome.worker})
         except (OSError, ValueError) as exc:
             run.save_error = f"the run could not be saved ({exc})"
+            return
+        # Saved: the page that follows the job has no more use for the model file's content, which
+        # would otherwise stay in the visitor's session as long as the job does.
+        run.outcome = replace(outcome, model=b"")
 
     def _end(self, job: Job, state: str, error: str | None = None) -> None:
         if job._future is not None:

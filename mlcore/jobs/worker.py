@@ -1,7 +1,7 @@
 """The task a Dask worker runs: one training run, which reports its progress and obeys its controls.
 
-The worker reads the data itself (its own data directory, or the arrays sent
-with the task) and sends back a `RunOutcome`: the model file's content, the
+The worker reads the data itself (the submitter's data directory when it sees
+the same path, else its own) and sends back a `RunOutcome`: the model file's content, the
 metrics and history, and what the pages show of a finished run. It never
 writes the registry; the server that submitted the run does.
 """
@@ -28,6 +28,7 @@ TRAINERS = {ClassifierRecipe: train_classifier, AutoencoderRecipe: train_autoenc
 PUBLISH_EVERY = 0.25   # seconds between progress reports (and at every epoch's end)
 POLL_EVERY = 0.2       # seconds between reads of the controls: Stop reaches the run well within 1 s
 REVIEW_SAMPLES = 64    # misclassified test samples sent back for the Train page
+SHOWN_UNITS = 128      # first-layer units (or kernels) sent back for the Train page
 
 
 class WorkerDiedError(RuntimeError):
@@ -93,7 +94,7 @@ class Reporter(Callback):
         self._started = self._last_batch = clock()
         self._paused = 0.0
         self._published = self._polled = float("-inf")
-        self._losses: list[float] = []
+        self._loss_sum = 0.0
 
     def publish(self) -> None:
         self.progress.train_seconds = self.clock() - self._started - self._paused
@@ -105,8 +106,8 @@ class Reporter(Callback):
 
     def on_batch_end(self, epoch, batch, n_batches, loss):
         p = self.progress
-        self._losses.append(float(loss))
-        p.batch, p.n_batches, p.loss = batch, n_batches, float(np.mean(self._losses))
+        self._loss_sum += float(loss)
+        p.batch, p.n_batches, p.loss = batch, n_batches, self._loss_sum / batch
         self._last_batch = self.clock()
         if self._last_batch - self._polled >= POLL_EVERY:
             self._obey(at_epoch_end=False)
@@ -117,7 +118,7 @@ class Reporter(Callback):
         p = self.progress
         p.eval_seconds = self.clock() - self._last_batch  # what follows the last batch: the validation pass
         p.records.append({k: _plain(v) for k, v in asdict(record).items()})
-        p.epoch, p.batch, self._losses = record.epoch, 0, []
+        p.epoch, p.batch, p.loss, self._loss_sum = record.epoch, 0, None, 0.0
         if p.epoch == p.epochs:
             p.phase = EVALUATING
         self.publish()
@@ -178,8 +179,9 @@ def classifier_review(trained, dataset: Dataset, n: int = REVIEW_SAMPLES) -> dic
 
 
 def _first_layer(network) -> tuple[str, np.ndarray]:
+    """The first weighted layer's kind and weights, as many units as the Train page draws."""
     layer = network.layers[network.first_weighted_layer()]
-    return layer.kind, layer.params["W"].copy()
+    return layer.kind, layer.params["W"][:, :SHOWN_UNITS].copy()
 
 
 def _control(variable) -> dict:
@@ -198,7 +200,7 @@ def _lower_priority(nice: int) -> None:
         pass
 
 
-def train_run(task: RunTask, data: Dataset | None = None) -> RunOutcome:
+def train_run(task: RunTask) -> RunOutcome:
     """Run on a Dask worker: train task.recipe, reporting through the task's Variables."""
     from distributed import Variable, get_client, get_worker
 
@@ -211,7 +213,7 @@ def train_run(task: RunTask, data: Dataset | None = None) -> RunOutcome:
     progress = Progress(phase=LOADING, worker=worker, epochs=task.recipe.train.epochs)
     progress_var.set(progress.to_dict())
     start = time.monotonic()
-    dataset = data if data is not None else worker_dataset(task)
+    dataset = worker_dataset(task)
     progress.eval_ratio = sum(len(s) for s in dataset.splits().values()) / max(1, len(dataset.valid))
     progress.batch_size, progress.valid_samples = task.recipe.train.batch_size, len(dataset.valid)
     network = task.recipe.build_for(dataset)

@@ -27,9 +27,14 @@ FORMAT_VERSION = 1
 METADATA_KEY = "__metadata__"
 MAX_MODEL_BYTES = 256 * 2**20
 MAX_UNCOMPRESSED_BYTES = 1024 * 2**20  # a zip bomb would pass the file-size check
+# The metadata holds the recipe, command, metrics and each epoch's record (an ensemble's members' too):
+# tens of KB. Parsing JSON costs tens of times its size in Python objects, so it is capped well below
+# what the weights may take.
+MAX_METADATA_BYTES = 4 * 2**20
 # Parameter-free layers cost no bytes in the file but memory at every forward pass:
 # a forged architecture of a million ReLUs must be refused before it is built.
 MAX_LAYERS = 256
+MAX_MEMBERS = 2 * MAX_LAYERS + 1  # a weight and a bias per layer, and the metadata
 ALLOWED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -76,48 +81,103 @@ def save_model(path: str | Path, network: Network, metadata: dict | None = None)
     return path
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class _Member:
+    """One array of the .npz as its header declares it, before any of its data is read."""
+    info: zipfile.ZipInfo
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=object)) * self.dtype.itemsize
+
+
+def load_model(path: str | Path) -> SavedModel:
+    path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path}: no such model file")
     if path.stat().st_size > MAX_MODEL_BYTES:
         raise ModelFileError(f"{path}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
-    return _unpack(path, path)
+    return _load(path, path)
 
 
-def _unpack(source, label) -> dict[str, np.ndarray]:
-    """The arrays of an .npz (a path or a file object), refusing zip bombs and pickles."""
+def load_model_bytes(content: bytes, label: str = "model") -> SavedModel:
+    """load_model of a model file's content (model_bytes), with the same checks."""
+    if len(content) > MAX_MODEL_BYTES:
+        raise ModelFileError(f"{label}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
+    return _load(io.BytesIO(content), label)
+
+
+def _load(source, label) -> SavedModel:
+    """The model in an .npz (a path or a file object). Every array's header is checked (against the
+    architecture, for the weights) before any array is read, so that no forged size is ever allocated."""
     try:
         with zipfile.ZipFile(source) as zf:
-            if sum(info.file_size for info in zf.infolist()) > MAX_UNCOMPRESSED_BYTES:
-                limit = MAX_UNCOMPRESSED_BYTES // 2**20
-                raise ModelFileError(f"{label}: expands to more than {limit} MB, refusing to load")
-        if hasattr(source, "seek"):
-            source.seek(0)
-        with np.load(source, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
+            members = _members(zf, label)
+            meta = _parse_metadata(label, members.pop(METADATA_KEY, None), zf)
+            _check_weights(members, _expected_shapes(meta, label), label)
+            arrays = {name: _read(zf, member) for name, member in members.items()}
     except ModelFileError:
         raise
     except ValueError as exc:
-        # numpy raises ValueError for object arrays when pickles are not allowed.
-        raise ModelFileError(f"{label}: refused, the file holds pickled objects or bad arrays ({exc})") from None
+        raise ModelFileError(f"{label}: refused, the file holds bad arrays ({exc})") from None
     except (OSError, zipfile.BadZipFile, EOFError, KeyError) as exc:
         raise ModelFileError(f"{label}: not a readable .npz model file ({exc})") from None
+    return _build(meta, arrays, label)
 
 
-def _parse_metadata(path: Path, raw: np.ndarray | None) -> dict:
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ModelFileError(f"{path}: missing or malformed {METADATA_KEY} record")
+def _members(zf: zipfile.ZipFile, label) -> dict[str, _Member]:
+    """Each array's declared shape and dtype, refusing zip bombs, pickles and sizes that do not add up."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"{label}: {len(infos)} arrays, more than a model file may hold ({MAX_MEMBERS})")
+    if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
+        raise ModelFileError(f"{label}: expands to more than {MAX_UNCOMPRESSED_BYTES // 2**20} MB, refusing to load")
+    members = {}
+    for info in infos:
+        if not info.filename.endswith(".npy"):
+            raise ModelFileError(f"{label}: {info.filename!r} is not an array")
+        with zf.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise ModelFileError(f"{label}: {info.filename}: unsupported array format {version}")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                else np.lib.format.read_array_header_2_0
+            shape, _, dtype = read_header(f)
+            header_bytes = f.tell()
+        if dtype.hasobject:
+            raise ModelFileError(f"{label}: refused, the file holds pickled objects")
+        member = _Member(info, tuple(shape), dtype)
+        if header_bytes + member.nbytes != info.file_size:
+            raise ModelFileError(f"{label}: {info.filename} declares {shape} {dtype} but holds "
+                                 f"{info.file_size - header_bytes} bytes of data")
+        members[info.filename[:-len(".npy")]] = member
+    return members
+
+
+def _read(zf: zipfile.ZipFile, member: _Member) -> np.ndarray:
+    with zf.open(member.info) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _parse_metadata(label, member: _Member | None, zf: zipfile.ZipFile) -> dict:
+    if member is None or member.dtype != np.uint8 or len(member.shape) != 1:
+        raise ModelFileError(f"{label}: missing or malformed {METADATA_KEY} record")
+    if member.nbytes > MAX_METADATA_BYTES:
+        raise ModelFileError(f"{label}: {member.nbytes / 2**20:.1f} MB of metadata, more than the "
+                             f"{MAX_METADATA_BYTES // 2**20} MB a model file may hold")
     try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
+        meta = json.loads(_read(zf, member).tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         # RecursionError: JSON nested deeper than Python's stack, a forged file.
-        raise ModelFileError(f"{path}: metadata is not valid JSON ({type(exc).__name__})") from None
+        raise ModelFileError(f"{label}: metadata is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelFileError(f"{path}: not an {FORMAT} file")
+        raise ModelFileError(f"{label}: not an {FORMAT} file")
     if meta.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(f"{path}: unsupported format version {meta.get('format_version')!r}")
+        raise ModelFileError(f"{label}: unsupported format version {meta.get('format_version')!r}")
     if not isinstance(meta.get("architecture"), dict):
-        raise ModelFileError(f"{path}: metadata has no architecture")
+        raise ModelFileError(f"{label}: metadata has no architecture")
     return meta
 
 
@@ -133,54 +193,47 @@ def _count_layers(specs) -> int:
     return total
 
 
-def load_model(path: str | Path) -> SavedModel:
-    path = Path(path)
-    return _model_of(_read_arrays(path), path)
-
-
-def load_model_bytes(content: bytes, label: str = "model") -> SavedModel:
-    """load_model of a model file's content (model_bytes), with the same checks."""
-    if len(content) > MAX_MODEL_BYTES:
-        raise ModelFileError(f"{label}: larger than {MAX_MODEL_BYTES // 2**20} MB, refusing to load")
-    return _model_of(_unpack(io.BytesIO(content), label), label)
-
-
-def _model_of(arrays: dict[str, np.ndarray], path) -> SavedModel:
-    """The network and metadata of a model file's arrays, every one checked; `path` names it in errors."""
-    meta = _parse_metadata(path, arrays.pop(METADATA_KEY, None))
+def _expected_shapes(meta: dict, label) -> dict[str, tuple[int, ...]]:
+    """Each weight's shape as the recorded architecture says, computed without building anything."""
     arch = meta["architecture"]
     n_layers = _count_layers(arch.get("layers"))
     if n_layers > MAX_LAYERS:
-        raise ModelFileError(f"{path}: {n_layers} layers, more than the {MAX_LAYERS} a model file may hold")
+        raise ModelFileError(f"{label}: {n_layers} layers, more than the {MAX_LAYERS} a model file may hold")
     try:
-        # Shapes are checked before the network is built, so that a forged
-        # architecture cannot make the loader allocate huge weights.
-        expected = {f"param/{i}.{name}": shape for i, spec in enumerate(arch["layers"])
-                    for name, shape in spec_parameter_shapes(spec).items()}
+        return {f"param/{i}.{name}": tuple(shape) for i, spec in enumerate(arch["layers"])
+                for name, shape in spec_parameter_shapes(spec).items()}
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: invalid architecture ({exc})") from None
-    if set(arrays) != set(expected):
-        missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
-        raise ModelFileError(f"{path}: weights do not match the architecture (missing {missing}, unexpected {extra})")
-    dtypes = {a.dtype for a in arrays.values()}
+        raise ModelFileError(f"{label}: invalid architecture ({exc})") from None
+
+
+def _check_weights(members: dict[str, _Member], expected: dict[str, tuple], label) -> None:
+    if set(members) != set(expected):
+        missing, extra = sorted(set(expected) - set(members)), sorted(set(members) - set(expected))
+        raise ModelFileError(f"{label}: weights do not match the architecture (missing {missing}, unexpected {extra})")
+    dtypes = {m.dtype for m in members.values()}
     if len(dtypes) > 1 or not dtypes <= set(ALLOWED_DTYPES):
-        raise ModelFileError(f"{path}: weights must all be float32 or all float64, got {sorted(map(str, dtypes))}")
+        raise ModelFileError(f"{label}: weights must all be float32 or all float64, got {sorted(map(str, dtypes))}")
+    for name, member in members.items():
+        if member.shape != expected[name]:
+            raise ModelFileError(f"{label}: {name} has shape {member.shape}, expected {expected[name]}")
+
+
+def _build(meta: dict, arrays: dict[str, np.ndarray], label) -> SavedModel:
+    """The network of checked weights; `label` names the file in errors."""
     for name, array in arrays.items():
-        if array.shape != tuple(expected[name]):
-            raise ModelFileError(f"{path}: {name} has shape {array.shape}, expected {tuple(expected[name])}")
         if not np.all(np.isfinite(array)):
-            raise ModelFileError(f"{path}: {name} holds NaN or infinite values")
+            raise ModelFileError(f"{label}: {name} holds NaN or infinite values")
     try:
-        network = Network.from_architecture(arch)
+        network = Network.from_architecture(meta["architecture"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ModelFileError(f"{path}: invalid architecture ({exc})") from None
+        raise ModelFileError(f"{label}: invalid architecture ({exc})") from None
     for key, layer, name in network.parameters():
         layer.params[name] = arrays[f"param/{key}"]
     classes = meta.get("classes")
     if classes is not None:
         if (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
                 or (network.loss_name == "softmax_cross_entropy" and len(classes) != network.output_shape[0])):
-            raise ModelFileError(f"{path}: 'classes' must list one name per output, got {classes!r}")
+            raise ModelFileError(f"{label}: 'classes' must list one name per output, got {classes!r}")
     return SavedModel(network, meta)
 
 

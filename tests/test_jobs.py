@@ -31,19 +31,42 @@ def test_control_refuses_an_unknown_state():
 
 
 def test_eta_is_exact_for_a_steady_pace():
-    # 10 epochs of 100 batches of 10 samples at 0.01 s each, a validation pass of 0.2 s after each
-    # epoch, and a final scoring of three times the validation set: 10 * (1 + 0.2) + 0.6 = 12.6 s.
-    total = 10 * (100 * 0.01 + 0.2) + 3 * 0.2
+    # 10 epochs of 100 batches of 10 samples at 0.01 s each, each epoch's start taking 0.3 s more (its
+    # samples drawn and augmented), a validation pass of 0.2 s after each epoch, and a final scoring of
+    # three times the validation set: 10 * (0.3 + 1 + 0.2) + 0.6 = 15.6 s.
+    total = 10 * (0.3 + 100 * 0.01 + 0.2) + 3 * 0.2
     run = dict(phase=TRAINING, epochs=10, n_batches=100, batch_size=10, valid_samples=600, eval_ratio=3.0)
     for epoch, batch in ((1, 0), (4, 50), (9, 100)):
-        elapsed = epoch * 1.2 + batch * 0.01
-        p = Progress(**run, epoch=epoch, batch=batch, train_seconds=elapsed, eval_seconds=0.2)
+        elapsed = epoch * 1.5 + (batch > 0) * 0.3 + batch * 0.01
+        p = Progress(**run, epoch=epoch, batch=batch, train_seconds=elapsed, eval_seconds=0.2,
+                     batch_seconds=0.01, first_batch_seconds=0.31)
         assert p.eta_seconds() == pytest.approx(total - elapsed, rel=1e-9)
-    # Before the first validation pass its time is guessed: a forward pass over 600 samples at a
-    # third of the 1 ms a sample costs in training, 0.2 s here.
-    assert Progress(**run, batch=10, train_seconds=0.1).eta_seconds() == pytest.approx(total - 0.1, rel=1e-9)
+    # One batch tells nothing yet: its time includes the epoch's start.
+    assert Progress(**run, batch=1, train_seconds=0.31, first_batch_seconds=0.31).eta_seconds() is None
     assert Progress(**run).eta_seconds() is None
+    # With one batch an epoch there is no steady pace: the average over the epochs so far (1 s, then
+    # 0.2 s of validation), so 9 more epochs and the final scoring.
+    whole = dict(run, n_batches=1, batch_size=1000)
+    p = Progress(**whole, epoch=1, train_seconds=1.2, eval_seconds=0.2)
+    assert p.eta_seconds() == pytest.approx(9 * 1.2 + 0.6, rel=1e-9)
     assert Progress(phase=EVALUATING, epochs=2, epoch=2, eval_seconds=0.5, eval_ratio=4).eta_seconds() == 2.0
+
+
+def test_reporter_times_an_epochs_start_apart_from_its_steady_batches():
+    clock = _Clock()
+    reporter = Reporter(lambda d: None, lambda: Control().to_dict(), Progress(epochs=3), clock, clock.sleep)
+    for epoch in (1, 2):
+        clock.now += 0.5                       # the epoch's start
+        for batch in range(1, 11):
+            clock.now += 0.02
+            reporter.on_batch_end(epoch, batch, 10, 1.0)
+        clock.now += 0.1                       # its validation pass
+        reporter.on_epoch_end(EpochRecord(epoch, 1.0, 0.5, 1.0, 0.5, 0.1, 1.0), None)
+    p = reporter.progress
+    assert p.batch_seconds == pytest.approx(0.02) and p.first_batch_seconds == pytest.approx(0.52)
+    assert p.eval_seconds == pytest.approx(0.1)
+    # the last epoch: its start, its batches and its validation pass, then the final scoring
+    assert p.eta_seconds() == pytest.approx(0.5 + 10 * 0.02 + 0.1 + 3 * 0.1)
 
 
 def test_queue_starts_fill_the_slot_that_frees_first():

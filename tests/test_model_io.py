@@ -114,3 +114,56 @@ def test_failed_save_keeps_the_previous_model(tmp_path, monkeypatch):
         save_model(path, net, {"classes": list("ABCD")})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+def _forge_weight(path, shape, data: bytes):
+    """Rewrite the first weight's entry with a hand-made header declaring `shape`, followed by `data`."""
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    arrays = _arrays(path)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, array in arrays.items():
+            if name == "param/0.W":
+                zf.writestr(name + ".npy", buffer.getvalue() + data)
+            else:
+                with zf.open(name + ".npy", "w") as f:
+                    np.lib.format.write_array(f, array)
+
+
+@pytest.mark.parametrize("shape, arch_too", [((10**5,) * 3, False), ((10**5, 10**5), True)])
+def test_forged_array_header_is_refused_before_any_array_is_read(tmp_path, monkeypatch, shape, arch_too):
+    import mlcore.model_io as mio
+    _, path = _saved(tmp_path)
+    if arch_too:  # the architecture agrees with the forged header: only the data's size gives it away
+        _with_metadata(path, lambda m: m["architecture"]["layers"][0].update(n_in=10**5, n_out=10**5))
+    _forge_weight(path, shape, np.zeros(96, np.float32).tobytes())
+    read, real_read = [], mio._read
+    monkeypatch.setattr(mio, "_read", lambda zf, member: read.append(member) or real_read(zf, member))
+    with pytest.raises(ModelFileError, match=rf"declares \({', '.join(map(str, shape))}\) float32 but holds 384 bytes"):
+        load_model(path)
+    assert read == []
+
+
+def test_oversized_metadata_is_refused_unparsed(tmp_path):
+    _, path = _saved(tmp_path)
+    _with_metadata(path, lambda m: m.update(padding="x" * (5 * 2**20)))
+    np.savez_compressed(path, **_arrays(path))   # a few KB on disk
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ModelFileError, match=r"5\.0 MB of metadata, more than the 4 MB"):
+        load_model(path)
+
+
+def test_the_cli_refuses_a_forged_model_with_exit_code_2(tmp_path):
+    import subprocess
+    import sys
+
+    from mlcore.data.paths import REPO_ROOT
+    _, path = _saved(tmp_path)
+    _forge_weight(path, (10**5,) * 3, b"")
+    for command in (["evaluate", "--model", str(path), "--data", str(path)], ["ocr", "--model", str(path), str(path)]):
+        done = subprocess.run([sys.executable, "-m", "mlcore", *command], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr and "declares (100000, 100000, 100000)" in done.stderr

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from mlcore.jobs.progress import PAUSE, RUN, STOP, Control, Progress, queue_starts
+from mlcore.jobs.progress import PAUSE, PAUSED, RUN, STOP, Control, Progress, queue_starts
 from mlcore.jobs.worker import RunOutcome, RunTask, WorkerDiedError, control_name, progress_name, train_run
 from mlcore.model_io import load_model_bytes
 from mlcore.registry import Registry, Run
@@ -34,6 +34,7 @@ class JobRefused(ValueError):
 class RunState:
     task: RunTask
     progress: Progress
+    received: float = field(default_factory=time.monotonic)   # when this progress arrived
     outcome: RunOutcome | None = None
     saved: Run | None = None
     save_error: str | None = None
@@ -67,11 +68,14 @@ class Job:
         return next((r for r in self.runs if r.outcome is None), self.runs[-1])
 
     def eta_seconds(self) -> float | None:
-        """Seconds until the whole job ends: the active run's ETA, and as long again for each run after it."""
+        """Seconds until the whole job ends: the active run's ETA, counted down since it was reported
+        (unless paused), and as long again for each run after it."""
         active = self.active
         eta, total = active.progress.eta_seconds(), active.progress.duration_estimate()
         if eta is None or not self.running:
             return None
+        if active.progress.phase != PAUSED:
+            eta = max(0.0, eta - (time.monotonic() - active.received))
         later = max(0, sum(1 for r in self.runs if r.outcome is None) - 1)
         return eta + later * total
 
@@ -160,7 +164,9 @@ class Executor:
             if job._future.done():
                 self._collect(job, run)
             else:
-                run.progress = Progress.from_dict(self._variable(progress_name(run.task.key)).get(timeout=5))
+                progress = Progress.from_dict(self._variable(progress_name(run.task.key)).get(timeout=5))
+                if progress != run.progress:
+                    run.progress, run.received = progress, time.monotonic()
         self._stop_the_gone()
         self._dispatch()
         self._plan()

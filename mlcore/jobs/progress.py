@@ -70,6 +70,8 @@ class Progress:
     loss: float | None = None         # mean loss of the epoch's batches so far
     records: list[dict] = field(default_factory=list)   # each finished epoch's EpochRecord, as a dict
     train_seconds: float = 0.0        # time spent training so far, pauses left out
+    batch_seconds: float | None = None   # one batch, at the steady pace (an epoch's first batch left out)
+    first_batch_seconds: float | None = None  # the latest epoch's start to its first batch's end
     eval_seconds: float | None = None  # the last validation pass
     batch_size: int = 1
     valid_samples: int = 0
@@ -88,6 +90,18 @@ class Progress:
         """The part of the training done: finished epochs plus the finished part of the one under way."""
         return min(1.0, (self.epoch + self.batch / max(1, self.n_batches)) / self.epochs)
 
+    def _pace(self) -> tuple[float, float] | None:
+        """Seconds per batch and the extra seconds an epoch's start takes (drawing its samples,
+        augmenting them); None until two batches have been timed. With one batch an epoch (no steady
+        pace to measure), the average over the epochs so far, with no extra."""
+        if self.batch_seconds is not None:
+            return self.batch_seconds, max(0.0, (self.first_batch_seconds or 0.0) - self.batch_seconds)
+        done = self.epoch * self.n_batches + self.batch
+        if self.epoch == 0 or self.train_seconds <= 0:
+            return None
+        validation = self._validation_seconds(self.train_seconds / done)
+        return max(0.0, self.train_seconds - self.epoch * validation) / done, 0.0
+
     def _validation_seconds(self, per_batch: float) -> float:
         """The measured validation pass, or before the first one, a guess: a forward pass over the
         validation set, a third of what training costs per sample (the backward pass costs twice as much)."""
@@ -96,17 +110,20 @@ class Progress:
         return self.valid_samples * per_batch / max(1, self.batch_size) / 3
 
     def eta_seconds(self) -> float | None:
-        """Seconds left: the remaining batches at the pace measured so far, a validation pass per epoch
-        still to end, and the final scoring of every split. None before the first batch has been timed."""
-        batches_done = self.epoch * self.n_batches + self.batch
+        """Seconds left, as of this report: the rest of the epoch under way, each later epoch (its
+        start, its batches, its validation pass), and the final scoring of every split. None before
+        the first batch has been timed."""
         if self.phase == EVALUATING:
             return (self.eval_seconds or 0.0) * self.eval_ratio
-        if batches_done <= 0 or self.train_seconds <= 0:
+        pace = self._pace()
+        if pace is None:
             return None
-        validation = self._validation_seconds(self.train_seconds / batches_done)
-        per_batch = max(0.0, self.train_seconds - self.epoch * validation) / batches_done
-        remaining = (self.epochs * self.n_batches - batches_done) * per_batch
-        return max(0.0, remaining) + (self.epochs - self.epoch) * validation + self.eval_ratio * validation
+        per_batch, epoch_start = pace
+        validation = self._validation_seconds(per_batch)
+        epoch = self.n_batches * per_batch + epoch_start + validation
+        this_epoch = (self.n_batches - self.batch) * per_batch + validation + (epoch_start if self.batch == 0 else 0)
+        later = max(0, self.epochs - self.epoch - 1) * epoch
+        return this_epoch + later + self.eval_ratio * validation
 
     def duration_estimate(self) -> float | None:
         """The whole run's expected seconds, once it has been timed."""

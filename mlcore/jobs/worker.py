@@ -91,10 +91,11 @@ class Reporter(Callback):
         self.clock, self.sleep = clock, sleep
         self.pacer = Pacer()
         self.stopped = False
-        self._started = self._last_batch = clock()
+        self._started = self._last_batch = self._epoch_started = clock()
         self._paused = 0.0
         self._published = self._polled = float("-inf")
         self._loss_sum = 0.0
+        self._steady_seconds, self._steady_batches = 0.0, 0
 
     def publish(self) -> None:
         self.progress.train_seconds = self.clock() - self._started - self._paused
@@ -105,14 +106,25 @@ class Reporter(Callback):
         return self.stopped
 
     def on_batch_end(self, epoch, batch, n_batches, loss):
-        p = self.progress
+        p, now = self.progress, self.clock()
         self._loss_sum += float(loss)
         p.batch, p.n_batches, p.loss = batch, n_batches, self._loss_sum / batch
-        self._last_batch = self.clock()
-        if self._last_batch - self._polled >= POLL_EVERY:
+        self._time_batch(batch, now)
+        if now - self._polled >= POLL_EVERY:
             self._obey(at_epoch_end=False)
         if self.clock() - self._published >= PUBLISH_EVERY:
             self.publish()
+
+    def _time_batch(self, batch: int, now: float) -> None:
+        # An epoch's first batch also pays for the epoch's start (its samples drawn and augmented):
+        # timed apart, so that the pace of the others is not skewed by it.
+        if batch == 1:
+            self.progress.first_batch_seconds = now - self._epoch_started
+        else:
+            self._steady_seconds += now - self._last_batch
+            self._steady_batches += 1
+            self.progress.batch_seconds = self._steady_seconds / self._steady_batches
+        self._last_batch = now
 
     def on_epoch_end(self, record: EpochRecord, network):
         p = self.progress
@@ -124,6 +136,7 @@ class Reporter(Callback):
         self.publish()
         if p.phase != EVALUATING:
             self._obey(at_epoch_end=True)
+        self._epoch_started = self.clock()
         return self.stopped
 
     def _obey(self, at_epoch_end: bool) -> None:
@@ -136,7 +149,9 @@ class Reporter(Callback):
             while decision == PAUSE:
                 self.sleep(POLL_EVERY)
                 decision = self.pacer.decide(Control.from_dict(self.read_control()), at_epoch_end)
-            self._paused += self.clock() - paused_at
+            paused = self.clock() - paused_at
+            self._paused += paused
+            self._last_batch += paused  # a pause is no part of the next batch's time
         self.stopped = decision == STOP
         # A stopped run is scored on every split before it is sent back, as a finished one is.
         self.progress.phase = EVALUATING if self.stopped else TRAINING

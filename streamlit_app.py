@@ -7,7 +7,10 @@ instead of this one.
 """
 import streamlit as st
 
+from dashboard import identity
+
 st.set_page_config(page_title="Handwriting networks", page_icon=":material/edit:", layout="wide")
+identity.remember_browser()
 
 pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -17,6 +17,7 @@ from dashboard.autoencoder_settings import (
 )
 from dashboard.autoencoder_view import code_map_figure, comparison_figure, pick_samples, valid_report
 from dashboard.data import dataset
+from dashboard.jobs import resume_job
 from dashboard.models import autoencoder, autoencoder_choices
 from dashboard.train_settings import RANGES
 from dashboard.training_view import (
@@ -53,6 +54,7 @@ if "ae_dataset" not in st.session_state:
         st.session_state[f"ae_{field}"] = value
 
 
+resume_job("ae_job", "autoencoder")
 job: Job | None = st.session_state.get("ae_job")
 busy = job is not None and job.running
 

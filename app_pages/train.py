@@ -3,6 +3,7 @@ from dataclasses import asdict, replace
 import streamlit as st
 
 from dashboard.figures import confusion_heatmap, image_mosaic, weight_grid
+from dashboard.jobs import resume_job
 from dashboard.train_settings import (
     ARCHS,
     BATCH_SIZES,
@@ -48,6 +49,7 @@ def current() -> TrainSettings:
     return TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
 
 
+resume_job("train_job", "classifier")
 job: Job | None = st.session_state.get("train_job")
 busy = job is not None and job.running
 

@@ -12,12 +12,18 @@ from mlcore.data.formats import DataFormatError
 from mlcore.data.paths import data_dir
 
 
-@st.cache_data(show_spinner="Loading handwriting data...")
+@st.cache_resource(max_entries=2, show_spinner="Loading handwriting data...")
 def _dataset(name: str, root: str):
-    return load_dataset(name, root)
+    # One copy shared by every session (st.cache_data would hand each call a copy of its own, tens of
+    # MB a rerun), made read-only so that no session can change what the others see.
+    ds = load_dataset(name, root)
+    for split in ds.splits().values():
+        split.X.flags.writeable = split.y.flags.writeable = False
+    return ds
 
 
 def dataset(name: str):
+    """The dataset, shared read-only by all sessions."""
     return _dataset(name, str(data_dir()))
 
 

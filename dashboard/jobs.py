@@ -1,20 +1,35 @@
 """The server's one training executor, shared by every session, and who a visitor is to it."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import astuple
 
 import streamlit as st
 
+from dashboard import identity
 from mlcore.jobs.cluster import ClusterSettings, start_executor
 from mlcore.jobs.executor import Executor
+
+
+@st.cache_resource
+def _started() -> dict:
+    """The executors started so far, by their settings: asked without starting one."""
+    return {}
 
 
 @st.cache_resource(show_spinner="Starting the training workers...")
 def _executor(settings: tuple) -> Executor:
     # One per server and per setting: started by the first visitor who trains, then shared.
-    return start_executor(ClusterSettings(*settings))
+    ex = _started()[settings] = start_executor(ClusterSettings(*settings))
+    return ex
+
+
+def executor_if_started() -> Executor | None:
+    """The shared executor if a visitor has started it (a page that only looks never starts workers)."""
+    try:
+        return _started().get(astuple(ClusterSettings.from_env()))
+    except ValueError:
+        return None
 
 
 def executor() -> Executor | None:
@@ -33,8 +48,19 @@ def executor() -> Executor | None:
 
 
 def visitor() -> str:
-    """This browser session's identity to the executor: whose jobs are whose."""
-    return st.session_state.setdefault("visitor_id", uuid.uuid4().hex)
+    """This visitor's identity to the executor: whose jobs are whose (the owner of their runs)."""
+    return identity.current().owner
+
+
+def resume_job(job_key: str, kind: str) -> None:
+    """After a reload (a new session), follow this visitor's queued or running job of `kind` again."""
+    ex = executor_if_started()
+    if job_key in st.session_state or ex is None:
+        return
+    job = next((j for j in ex.jobs_of(visitor()) if j.kind == kind), None)
+    if job is not None:
+        ex.follow(job, visitor_alive())
+        st.session_state[job_key] = job
 
 
 def visitor_alive() -> Callable[[], bool] | None:

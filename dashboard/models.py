@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import identity
 from dashboard.state import registry
 from mlcore.data.paths import autoencoders_dir, default_autoencoder_path, default_classifier_path, models_dir
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier
@@ -38,14 +39,21 @@ def autoencoder(path: Path):
     return _shared(path, "autoencoder")
 
 
+def _visible_runs(kind: str) -> list:
+    """The saved runs of `kind` this visitor may use: theirs and the shared ones (an operator: all)."""
+    reg, me = registry(), identity.current()
+    if reg is None:
+        return []
+    return reg.list(kind) if me.operator else reg.list(kind, visible_to=me.owner)
+
+
 def autoencoder_choices() -> dict[str, Path]:
     """Label -> model file: the shipped autoencoders (the best first), then saved runs, newest first."""
     best = default_autoencoder_path()
     choices = {f"shipped: {best.stem}": best}
     for path in sorted(autoencoders_dir().glob("*.npz")):
         choices.setdefault(f"shipped: {path.stem}", path)
-    reg = registry()
-    for run in reg.list("autoencoder") if reg else []:
+    for run in _visible_runs("autoencoder"):
         psnr = run.metrics.get("valid_psnr")
         # Short enough to read in a select box: the name, the score, and the run's id to tell twins apart.
         choices[f"{run.name}: " + (f"{psnr:.1f} dB " if psnr is not None else "") + f"({run.id[-6:]})"] = run.model_path
@@ -59,8 +67,7 @@ def classifier_choices() -> dict[str, Path]:
     for path in sorted(models_dir().glob("*.npz")):
         if path != default:
             choices[path.name] = path
-    reg = registry()
-    for run in reg.list("classifier") if reg else []:
+    for run in _visible_runs("classifier"):
         test = run.metrics.get("test_all")
         choices[f"run {run.id} ({run.name}" + (f", test {test:.0%})" if test is not None else ")")] = run.model_path
     return choices

@@ -8,7 +8,7 @@ import streamlit as st
 from dashboard.data import usable_datasets
 from dashboard.figures import learning_curves
 from dashboard.jobs import executor, visitor, visitor_alive
-from dashboard.state import registry
+from dashboard.state import limits, registry
 from mlcore.data.paths import data_dir
 from mlcore.jobs.executor import CANCELLED, QUEUED, Job, JobRefused
 from mlcore.jobs.progress import EVALUATING, LOADING, PAUSE, PAUSED, RUN, STOP
@@ -20,7 +20,18 @@ LOSS_NAMES = {"classifier": "mean cross-entropy", "autoencoder": "squared error 
 
 def start_job(job_key: str, runs: list, dataset: str) -> None:
     """Queue (name, recipe) runs for this visitor and keep the job in st.session_state[job_key];
-    a refusal (one job per visitor, a full queue, no workers) is shown instead."""
+    a refusal (a training over the server's limits, one job per visitor, a full queue, no workers)
+    is shown instead."""
+    lim = limits()
+    if lim is None:
+        return
+    n_samples = sum(split["n"] for split in usable_datasets()[dataset].values())
+    try:
+        for _, recipe in runs:
+            lim.check_training(recipe, n_samples)
+    except ValueError as exc:
+        st.error(f"Not started: {exc}")
+        return
     ex = executor()
     if ex is None:
         return
@@ -157,6 +168,10 @@ def job_outcome(job: Job, kind: str) -> None:
             st.error(f"{outcome.name}: {run.save_error}. Download the model below to keep it.")
             st.download_button(f"Download {outcome.name}", outcome.model, file_name=f"{outcome.name}.npz",
                                key=f"save_failed_{run.task.key}")
+        if run.evicted:
+            st.info("To stay within what each visitor may keep, your oldest unpublished runs were removed: "
+                    + ", ".join(f"{r.name} ({r.id[-6:]})" for r in run.evicted) + ". Publish a run on the Runs "
+                    "page to keep it.")
     curves = histories(job)
     if any(h["epoch"] for h in curves.values()):
         st.plotly_chart(learning_curves(curves, loss_name=LOSS_NAMES[kind]), width="stretch")

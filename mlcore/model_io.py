@@ -64,8 +64,12 @@ def model_bytes(network: Network, metadata: dict | None = None) -> bytes:
 
 
 def save_model(path: str | Path, network: Network, metadata: dict | None = None) -> Path:
-    path = Path(path)
-    content = model_bytes(network, metadata)
+    return write_atomically(Path(path), model_bytes(network, metadata))
+
+
+def write_atomically(path: Path, content: bytes) -> Path:
+    """Write to a temporary file beside `path`, then rename it into place: a crash or a full disk
+    mid-write never leaves a truncated file where a good one was, nor the temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

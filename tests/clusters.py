@@ -47,3 +47,23 @@ def dask_cluster(logs: Path, n_workers: int = 2, memory: str = "1GiB"):
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@contextmanager
+def small_disk(folder: Path, size: str = "256k"):
+    """A tmpfs of `size` mounted at `folder`: a disk that fills up. Needs root (CI runs as root); where
+    mounting is not allowed the test is skipped, or in CI (MLCORE_REQUIRE_DATA) fails."""
+    import pytest
+
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        reason = f"cannot mount a small disk here: {mounted.stderr.strip()}"
+        if os.environ.get("MLCORE_REQUIRE_DATA"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -80,10 +80,14 @@ def test_train_page_trains_shows_results_and_saves_the_run():
     assert {"Train accuracy", "Valid accuracy", "Test accuracy", "Test balanced accuracy"} <= labels
     assert len(at.get("plotly_chart")) >= 3  # curves, weights before and after
     assert any("Saved as run" in c.value for c in at.caption)
-    runs = AppTest.from_file(APP, default_timeout=60)
+    runs = AppTest.from_file(APP, default_timeout=60)          # the same visitor (their browser's token)
+    runs.session_state["visitor_token"] = at.session_state["visitor_token"]
     runs.switch_page("app_pages/runs.py").run()
     assert not runs.exception
     assert len(runs.dataframe) == 1 and len(runs.dataframe[0].value) == 1
+    other = AppTest.from_file(APP, default_timeout=60)         # someone else
+    other.switch_page("app_pages/runs.py").run()
+    assert not other.dataframe and any("No runs yet" in i.value for i in other.info)
 
 
 def test_train_page_reports_a_diverging_run_and_keeps_its_curves():
@@ -243,4 +247,15 @@ def test_train_page_says_when_training_is_not_available(monkeypatch, env, messag
     next(b for b in at.button if b.label == "Train").click().run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert "train_job" not in at.session_state
+
+
+def test_a_crafted_link_for_a_huge_network_is_refused_before_training_with_the_numbers():
+    need_real_data()
+    at = _train_page({"arch": "mlp", "hidden": "4096,4096,4096,4096,4096,4096", "optimizer": "adam",
+                      "batch": "256", "epochs": "200"})
+    next(b for b in at.button if b.label == "Train").click().run()
+    assert not at.exception
+    [error] = [e.value for e in at.error]
+    assert "this network has 88,252,452 parameters and needs about" in error and "allows 4,000,000" in error
     assert "train_job" not in at.session_state

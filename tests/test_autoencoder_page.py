@@ -37,7 +37,8 @@ def test_momentum_against_adam_trains_two_runs_and_compares_them():
     assert {r.settings["optimizer"] for r in runs} == {"momentum", "adam"}
     table = at.dataframe[0].value
     assert [name.split(":")[0] for name in table["model"]] == ["momentum SGD", "Adam"]
-    runs_page = AppTest.from_file(APP, default_timeout=60)
+    runs_page = AppTest.from_file(APP, default_timeout=60)         # the same visitor
+    runs_page.session_state["visitor_token"] = at.session_state["visitor_token"]
     runs_page.switch_page("app_pages/runs.py").run()
     assert not runs_page.exception
     assert runs_page.dataframe[0].value["valid PSNR"].notna().sum() == 2

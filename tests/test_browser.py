@@ -44,13 +44,14 @@ def _need_browser():
 
 
 @contextmanager
-def streamlit_server(runs_dir: Path, **env_vars: str):
-    """`streamlit run` on a free localhost port, its runs in runs_dir, `env_vars` added to its environment;
-    SIGKILLed on exit."""
+def streamlit_server(runs_dir: Path, secrets: Path | None = None, **env_vars: str):
+    """`streamlit run` on a free localhost port, its runs in runs_dir, its secrets from `secrets` (a TOML
+    file), `env_vars` added to its environment; SIGKILLed on exit."""
     port = free_port()
     env = {**os.environ, "MLCORE_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO_ROOT), **env_vars}
+    flags = ["--secrets.files", str(secrets)] if secrets else []
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"],
+                             "--server.address", "127.0.0.1", "--server.headless", "true", *flags],
                             cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -245,3 +246,58 @@ def test_visitors_train_on_a_separate_dask_cluster(browser, tmp_path):
     assert sorted(r.status for r in saved) == ["completed"] * 3
     assert {r.settings["worker"] for r in saved} <= workers
     assert len({tuple(r.history["train_loss"]) for r in saved}) == 3   # each its own curves
+
+
+def _tick_row(page, row: int) -> None:
+    """Tick a row of the Runs table, which is drawn on a canvas: its checkbox is in the first column."""
+    box = page.locator('[data-testid="stDataFrame"]').first.bounding_box()
+    page.mouse.click(box["x"] + 20, box["y"] + 35 * (row + 1) + 17)   # rows of 35 px below a header of 35
+
+
+def _table_text(page) -> str:
+    time.sleep(2)   # the table redraws after a rerun
+    return page.locator('[data-testid="stDataFrame"]').first.text_content()
+
+
+def test_visitors_see_only_their_runs_and_the_shared_ones_and_an_operator_sees_all(browser, tmp_path):
+    need_real_data()
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text('operator_key = "teacher-key"\n')
+    with streamlit_server(tmp_path / "runs", secrets) as (_, url):
+        ann = _page(browser, f"{url}/train?epochs=1&hidden=16")
+        for lr in ("0.0175", "0.175"):                    # the runs are named after their learning rate
+            ann.goto(f"{url}/train?epochs=1&hidden=16&lr={lr}")
+            ann.get_by_role("button", name="Train", exact=True).click()
+            ann.get_by_text("Saved as run").wait_for(timeout=120_000)
+        ann.goto(f"{url}/runs")
+        ann.get_by_text("Click column headers to sort").wait_for()
+        _tick_row(ann, 1)                                 # the older run: lr 0.0175
+        ann.get_by_role("button", name="Share", exact=True).click()
+        ann.get_by_text("Click column headers to sort").wait_for()
+        assert "yours, shared" in _table_text(ann)
+        ann.screenshot(path=tmp_path / "ann.png")
+
+        bob = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()   # another browser
+        bob.set_default_timeout(60_000)
+        bob.goto(f"{url}/runs")
+        bob.get_by_text("Click column headers to sort").wait_for()
+        table = _table_text(bob)
+        assert "lr 0.0175" in table and "lr 0.175" not in table and "yours" not in table
+        _tick_row(bob, 0)
+        bob.get_by_role("button", name="Copy to your runs").wait_for()
+        buttons = bob.get_by_role("button").all_inner_texts()
+        assert not any(b.startswith(("Delete", "Share", "Stop sharing")) for b in buttons), buttons
+
+        teacher = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        teacher.set_default_timeout(60_000)
+        teacher.goto(f"{url}/runs")
+        teacher.get_by_text("Operator (teacher) sign-in").click()
+        teacher.get_by_label("Operator key").fill("teacher-key")
+        teacher.get_by_label("Operator key").press("Enter")
+        teacher.get_by_text("As an operator you see and manage every run").wait_for()
+        table = _table_text(teacher)
+        assert "lr 0.0175" in table and "lr 0.175" in table
+        _tick_row(teacher, 0)                             # ann's private run, lr 0.175
+        teacher.get_by_role("button", name="Delete 1 run(s)").wait_for()
+    owners = {r.owner for r in Registry(tmp_path / "runs").list()}
+    assert len(owners) == 1 and next(iter(owners)).startswith("anon:")

@@ -11,7 +11,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from clusters import dask_cluster, free_port
+from clusters import dask_cluster, free_port, small_disk
 from conftest import need_real_data
 
 from mlcore.classifier import ClassifierRecipe
@@ -19,7 +19,7 @@ from mlcore.data.paths import REPO_ROOT, data_dir
 from mlcore.jobs.cluster import ClusterSettings, start_executor
 from mlcore.jobs.executor import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobRefused
 from mlcore.jobs.progress import EVALUATING, PAUSE, PAUSED, RUN, STOP, TRAINING
-from mlcore.model_io import load_model
+from mlcore.model_io import load_model, load_model_bytes
 from mlcore.registry import Registry
 from mlcore.training import TrainConfig
 
@@ -203,3 +203,14 @@ def test_the_cli_says_when_the_cluster_cannot_be_reached():
                            f"tcp://127.0.0.1:{port}"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("error: the Dask scheduler at")
     assert "Traceback" not in proc.stderr
+
+
+def test_a_run_that_cannot_be_saved_on_a_full_disk_stays_downloadable(executor, tmp_path):
+    with small_disk(tmp_path / "runs") as runs:
+        registry = Registry(runs)                       # the database fits; a model file of 250 KB does not
+        job = _submit(executor, replace(QUICK, hidden=(64,)), "erin", registry)
+        until(lambda: not job.running, 120, "the job to end")
+        [run] = job.runs
+        assert run.saved is None and run.save_error == "the run could not be saved (the server's disk is full)"
+        assert load_model_bytes(run.outcome.model).network.describe().startswith("1024-64")
+        assert registry.list() == [] and list(registry.models.iterdir()) == []   # no partial or temporary file

@@ -11,6 +11,7 @@ then row), which only this process writes.
 """
 from __future__ import annotations
 
+import errno
 import threading
 import time
 import uuid
@@ -38,6 +39,7 @@ class RunState:
     outcome: RunOutcome | None = None
     saved: Run | None = None
     save_error: str | None = None
+    evicted: list[Run] = field(default_factory=list)   # runs removed to keep the owner within the quota
 
 
 @dataclass
@@ -61,6 +63,11 @@ class Job:
     @property
     def running(self) -> bool:
         return self.state in (QUEUED, RUNNING)
+
+    @property
+    def kind(self) -> str:
+        """What the job trains: 'classifier' or 'autoencoder'."""
+        return self.runs[0].task.kind
 
     @property
     def active(self) -> RunState:
@@ -138,6 +145,17 @@ class Executor:
                 return
             job.control = Control(state or job.control.state, job.control.steps + int(step))
             self._variable(control_name(job.key)).set(job.control.to_dict())
+
+    def jobs_of(self, owner: str) -> list[Job]:
+        """The owner's queued and running jobs."""
+        with self._lock:
+            return [j for j in self._jobs if j.owner == owner]
+
+    def follow(self, job: Job, alive: Callable[[], bool] | None) -> None:
+        """Follow `job` from another session of its owner (after a reload): whether its visitor is
+        still there is asked through `alive` from now on."""
+        with self._lock:
+            job.alive, job._gone_since = alive, None
 
     def close(self) -> None:
         self._closed.set()
@@ -217,10 +235,14 @@ class Executor:
             run.saved = job.registry.add(
                 model.network, model.metadata, kind=outcome.kind, name=outcome.name, status=outcome.status,
                 seconds=outcome.seconds, metrics=outcome.summary, history=outcome.history,
-                settings={**job.settings, **run.task.recipe.to_dict(), "worker": outcome.worker})
+                settings={**job.settings, **run.task.recipe.to_dict(), "worker": outcome.worker}, owner=job.owner)
         except (OSError, ValueError) as exc:
-            run.save_error = f"the run could not be saved ({exc})"
+            run.save_error = f"the run could not be saved ({_reason(exc)})"
             return
+        try:
+            run.evicted = job.registry.enforce_quota(job.owner, keep=run.saved.id)
+        except OSError:  # the run is saved; the quota is enforced again at the next save
+            pass
         # Saved: the page that follows the job has no more use for the model file's content, which
         # would otherwise stay in the visitor's session as long as the job does.
         run.outcome = replace(outcome, model=b"")
@@ -278,6 +300,12 @@ class Executor:
                               [self._remaining(j) for j in queued])
         for position, (job, start) in enumerate(zip(queued, starts), 1):
             job.position, job.starts_in = position, start
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the server's disk is full"
+    return str(exc)
 
 
 def _failure(exc: BaseException) -> str:

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mlcore.autoencoder import KIND as AUTOENCODER
 from mlcore.autoencoder import AutoencoderRecipe, train_autoencoder
+from mlcore.classifier import KIND as CLASSIFIER
 from mlcore.classifier import ClassifierRecipe, train_classifier
 from mlcore.data.datasets import Dataset, available_datasets, default_name, load_dataset
 from mlcore.data.paths import data_dir
@@ -25,6 +27,7 @@ from mlcore.model_io import model_bytes
 from mlcore.training import Callback, EpochRecord
 
 TRAINERS = {ClassifierRecipe: train_classifier, AutoencoderRecipe: train_autoencoder}
+KINDS = {ClassifierRecipe: CLASSIFIER, AutoencoderRecipe: AUTOENCODER}
 PUBLISH_EVERY = 0.25   # seconds between progress reports (and at every epoch's end)
 POLL_EVERY = 0.2       # seconds between reads of the controls: Stop reaches the run well within 1 s
 REVIEW_SAMPLES = 64    # misclassified test samples sent back for the Train page
@@ -59,6 +62,11 @@ class RunTask:
     @property
     def key(self) -> str:
         return f"{self.job}-{self.index}"
+
+    @property
+    def kind(self) -> str:
+        """What the run trains: 'classifier' or 'autoencoder'."""
+        return KINDS[type(self.recipe)]
 
 
 @dataclass

@@ -8,8 +8,10 @@ instead of this one.
 import streamlit as st
 
 from dashboard import identity
+from dashboard.memory import return_freed_memory
 
 st.set_page_config(page_title="Handwriting networks", page_icon=":material/edit:", layout="wide")
+return_freed_memory()
 identity.remember_browser()
 
 pages = [

@@ -15,10 +15,10 @@ from dashboard.autoencoder_settings import (
     AutoencoderSettings,
     comparison,
 )
-from dashboard.autoencoder_view import code_map_figure, comparison_figure, pick_samples, valid_report
+from dashboard.autoencoder_view import code_map_figure, comparison_figure, model_row, pick_samples, usable_autoencoder
 from dashboard.data import dataset
 from dashboard.jobs import resume_job
-from dashboard.models import autoencoder, autoencoder_choices
+from dashboard.models import autoencoder_choices
 from dashboard.train_settings import RANGES
 from dashboard.training_view import (
     dataset_select,
@@ -28,10 +28,8 @@ from dashboard.training_view import (
     preset_buttons,
     start_job,
 )
-from mlcore.autoencoder import code_size
 from mlcore.data.formats import DataFormatError
 from mlcore.jobs.executor import Job
-from mlcore.model_io import ModelFileError
 from mlcore.ocr.character import drawing_to_input
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError, load_photo
 from mlcore.ocr.page import WORK_SIDE
@@ -147,26 +145,8 @@ X = ds.valid.X[idx]
 sample_labels = [ds.classes[c] for c in ds.valid.y[idx]]
 
 
-def load(label: str):
-    path = choices[label]
-    try:
-        return path, autoencoder(path)
-    except ModelFileError as exc:
-        st.error(f"This model cannot be used: {exc}")
-        st.stop()
-
-
-def describe(label: str, path, model) -> dict:
-    report = valid_report(str(path), path.stat().st_mtime, settings.dataset)
-    training = model.metadata.get("training", {})
-    return {"model": label, "network": model.network.describe(), "code": code_size(model.network),
-            "optimizer": training.get("optimizer"), "lr": training.get("lr"), "epochs": training.get("epochs_run"),
-            "valid PSNR (dB)": report["psnr"], "letters": report["letters"], "digits": report["digits"],
-            "class-balanced": report["balanced_psnr"]}
-
-
-path_a, model_a = load(st.session_state["ae_model_a"])
-row_a = describe(st.session_state["ae_model_a"], path_a, model_a)
+path_a, model_a = usable_autoencoder(choices, st.session_state["ae_model_a"])
+row_a = model_row(st.session_state["ae_model_a"], path_a, model_a, settings.dataset)
 metrics = st.columns(3)
 metrics[0].metric("Mean validation PSNR", f"{row_a['valid PSNR (dB)']:.2f} dB",
                   help=f"Over all {int((ds.valid.y >= 0).sum())} validation images of {settings.dataset}")
@@ -180,8 +160,8 @@ st.caption("Top: the validation images. Middle: what the network rebuilds from i
 # ------------------------------------------------------------------ comparison
 st.subheader("Two models side by side")
 st.selectbox("Compare with", list(choices), key="ae_model_b")
-path_b, model_b = load(st.session_state["ae_model_b"])
-row_b = describe(st.session_state["ae_model_b"], path_b, model_b)
+path_b, model_b = usable_autoencoder(choices, st.session_state["ae_model_b"])
+row_b = model_row(st.session_state["ae_model_b"], path_b, model_b, settings.dataset)
 st.plotly_chart(comparison_figure({"A": model_a.network, "B": model_b.network}, X, sample_labels),
                 width="stretch", key="ae_pair")
 table = pd.DataFrame([row_a, row_b], index=["A", "B"])

@@ -45,10 +45,6 @@ if "train_settings_loaded" not in st.session_state:
         st.warning("Some settings in the link were not valid and were reset: " + ", ".join(problems))
 
 
-def current() -> TrainSettings:
-    return TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
-
-
 resume_job("train_job", "classifier")
 job: Job | None = st.session_state.get("train_job")
 busy = job is not None and job.running
@@ -88,7 +84,7 @@ with right:
                         "raw pixels, mostly white: the offset slows learning a lot.")
     st.number_input("Seed", 0, 10**6, key="ts_seed", disabled=busy)
 
-settings = current()
+settings = TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
 st.query_params.from_dict(settings.to_query())  # the URL now reproduces this page
 
 start = st.button("Train", type="primary", disabled=busy) or lr_experiment

@@ -9,9 +9,10 @@ import streamlit as st
 from dashboard.data import dataset
 from dashboard.figures import code_map, image_rows
 from dashboard.models import autoencoder
-from mlcore.autoencoder import encode, evaluate_autoencoder, reconstruct
+from mlcore.autoencoder import code_size, encode, evaluate_autoencoder, reconstruct
 from mlcore.data.glyphs import rows_to_images
 from mlcore.metrics import psnr
+from mlcore.model_io import ModelFileError
 from mlcore.projection import principal_components
 
 MAP_SAMPLES = 2000  # enough points to see the clusters, few enough for a light chart
@@ -22,6 +23,26 @@ def pick_samples(y: np.ndarray, classes: list[int], per_class: int, seed: int = 
     rng = np.random.default_rng(seed)
     return np.concatenate([rng.permutation(np.flatnonzero(y == c))[:per_class] for c in classes]
                           + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+
+
+def usable_autoencoder(choices: dict[str, Path], label: str):
+    """(path, model) of the chosen autoencoder; a model that cannot be used is said so, and the page stops."""
+    path = choices[label]
+    try:
+        return path, autoencoder(path)
+    except ModelFileError as exc:
+        st.error(f"This model cannot be used: {exc}")
+        st.stop()
+
+
+def model_row(label: str, path: Path, model, dataset_name: str) -> dict:
+    """A model's row of the comparison table: how it was trained and its validation PSNR."""
+    report = valid_report(str(path), path.stat().st_mtime, dataset_name)
+    training = model.metadata.get("training", {})
+    return {"model": label, "network": model.network.describe(), "code": code_size(model.network),
+            "optimizer": training.get("optimizer"), "lr": training.get("lr"), "epochs": training.get("epochs_run"),
+            "valid PSNR (dB)": report["psnr"], "letters": report["letters"], "digits": report["digits"],
+            "class-balanced": report["balanced_psnr"]}
 
 
 @st.cache_data(max_entries=32, show_spinner="Reconstructing the validation split...")

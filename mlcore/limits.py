@@ -12,6 +12,13 @@ from dataclasses import dataclass, fields
 
 FLOAT_BYTES = 4           # networks train in float32
 WORKER_BASE_MB = 180      # a Dask worker with numpy, scipy and mlcore imported, before any data
+# Measured on the shared data (bench/training_memory.py): reading and pooling the data files peaks at
+# about 12 KB a sample, the loaded dataset keeps about 8 KB a sample, and an augmented epoch holds about
+# three float32 copies of the training images.
+LOAD_PEAK_PER_SAMPLE = 12 * 1024
+DATA_PER_SAMPLE = 8 * 1024
+AUGMENT_COPIES = 3
+TRAIN_SHARE = 0.6         # of the samples, in the training split
 # The optimizer's state, in copies of the parameters: Adam keeps two moments, momentum one velocity.
 OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2}
 
@@ -89,13 +96,12 @@ def n_out_of(recipe, n_in: int, n_classes: int) -> int:
 
 
 def training_footprint(recipe, n_samples: int, n_in: int = 1024, n_classes: int = 36) -> tuple[int, float]:
-    """(parameter count, estimated peak MB on a worker) of training `recipe` on n_samples images."""
+    """(parameter count, estimated peak MB on a worker) of training `recipe` on n_samples images: the
+    larger of reading the data and training on it (bench/training_memory.py measures both)."""
     params, held, patches = _layer_sizes(recipe, n_in, n_classes)
     copies = 3 + OPTIMIZER_COPIES.get(recipe.optimizer, 2)     # weights, gradients, the best weights kept
-    batch = recipe.train.batch_size
     # what a batch holds forward, its gradients backward (about as much again), and the patch matrices
-    per_batch = batch * (2 * held + 2 * patches)
-    # the images of every split, and an augmented copy of the training set each epoch
-    data = n_samples * n_in * (1 + (recipe.augmentation is not None))
-    total = (params * copies + per_batch + data) * FLOAT_BYTES
-    return params, WORKER_BASE_MB + total / 2**20
+    per_batch = recipe.train.batch_size * (2 * held + 2 * patches) * FLOAT_BYTES
+    augmented = AUGMENT_COPIES * TRAIN_SHARE * n_samples * n_in * FLOAT_BYTES if recipe.augmentation else 0
+    training = n_samples * DATA_PER_SAMPLE + params * copies * FLOAT_BYTES + per_batch + augmented
+    return params, WORKER_BASE_MB + max(n_samples * LOAD_PEAK_PER_SAMPLE, training) / 2**20

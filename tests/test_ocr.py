@@ -2,10 +2,11 @@ import json
 
 import numpy as np
 import pytest
-from bad_images import BAD, EMPTY_PAGES, UNUSUAL
+from bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
 from conftest import need_real_data
 from known_pages import written_page
 from photo_conditions import CONDITIONS
+from PIL import Image
 
 from mlcore.cli import main
 from mlcore.data.paths import data_dir, default_classifier_path
@@ -176,3 +177,9 @@ def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     confident = _probs([{"X": 0.95}, {"Q": 0.95}, {"Z": 0.95}])
     pred = lex.correct(confident, [[0, 1, 2]], confident.argmax(1))
     assert "".join(CLASSES[k] for k in pred) == "XQZ"
+
+
+def test_noise_is_refused_before_thousands_of_marks_are_read(model):
+    noise = np.random.default_rng(0).integers(0, 256, (1200, 1600), dtype=np.uint8)
+    with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):
+        read_page(encode(Image.fromarray(noise), "PNG"), model.network, model.classes)

@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-MAX_PIXELS = 60_000_000     # ~ a 60-megapixel photo: the most a header may declare
+# The most pixels a header may declare. Memory is bounded by DECODE_BUDGET, not by this: a JPEG is
+# decoded at a reduced size (a 150-megapixel one at 1/8 is 2.3 megapixels); kept under the 179
+# megapixels past which Pillow refuses a picture as a decompression bomb.
+MAX_PIXELS = 150_000_000
 # What the decoded picture may take in memory. With the 8-bit gray copy (a quarter of an RGB
-# picture) and the work that follows, a load stays well within 300 MB: a 40-megapixel PNG, an
-# 80-megapixel 16-bit gray one, or a JPEG of any accepted size (decoded at a reduced size).
+# picture) and the work that follows, a load stays within 300 MB (bench/upload_memory.py): a
+# 40-megapixel PNG, an 80-megapixel 16-bit gray one, or a JPEG of any accepted size.
 DECODE_BUDGET = 160 * 2**20
 MAX_BYTES = 50 * 2**20
 MIN_SIDE = 16               # smaller than this cannot hold a line of text

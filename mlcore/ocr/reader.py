@@ -7,12 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from mlcore.ocr.crops import crops_to_rows
-from mlcore.ocr.image_io import load_photo
+from mlcore.ocr.image_io import ImageLoadError, load_photo
 from mlcore.ocr.layout import Layout, layout
 from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
 from mlcore.ocr.postprocess import consistent_words, english_lexicon
 
 TOP_K = 3
+# A dense handwritten page holds several hundred characters. Thousands of marks mean noise or a
+# texture, whose reading would hold a shared server's core for minutes and say nothing.
+MAX_CHARACTERS = 1500
 
 
 @dataclass
@@ -69,6 +72,9 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
         ink_image, to_work = deskew(ink.ink, skew)
         lay = layout(threshold_ink(ink_image, ink.threshold))
     boxes = [b for line in lay.lines for b in line]
+    if len(boxes) > MAX_CHARACTERS:
+        raise ImageLoadError(f"this photo holds {len(boxes)} separate marks, more than the {MAX_CHARACTERS} "
+                             "characters a handwritten page has: is it a photo of a written page?")
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
     probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from app_helpers import APP, open_page, wait_for_job
 from bad_images import BAD, EMPTY_PAGES, encode
-from clusters import free_port
+from clusters import free_port, small_disk
 from conftest import need_real_data
 from known_pages import as_canvas_pixels, drawn_character, written_page
 from PIL import Image
@@ -259,3 +259,16 @@ def test_a_crafted_link_for_a_huge_network_is_refused_before_training_with_the_n
     [error] = [e.value for e in at.error]
     assert "this network has 88,252,452 parameters and needs about" in error and "allows 4,000,000" in error
     assert "train_job" not in at.session_state
+
+
+def test_a_run_that_cannot_be_saved_on_a_full_disk_is_offered_for_download(monkeypatch, tmp_path):
+    need_real_data()
+    with small_disk(tmp_path / "runs") as runs:
+        monkeypatch.setenv("MLCORE_RUNS_DIR", str(runs))
+        at = _train_page({"epochs": "1", "hidden": "64"})     # a model file of 250 KB on a disk of 256 KB
+        next(b for b in at.button if b.label == "Train").click().run()
+        wait_for_job(at)
+        assert any("could not be saved (the server's disk is full). Download the model below to keep it." in e.value
+                   for e in at.error), [e.value for e in at.error]
+        assert [b.label for b in at.get("download_button")] == ["Download lr 0.0175"]
+        assert not any(p.name.endswith(".tmp") for p in (runs / "models").iterdir())

@@ -192,9 +192,10 @@ def test_killing_the_server_during_training_keeps_every_earlier_run(browser, sho
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_role("button", name="Stop").wait_for()
         time.sleep(3)  # well into the long run
-    # the context manager SIGKILLed the server mid-training; start it again
+    # the context manager SIGKILLed the server mid-training; start it again, and come back with the same
+    # browser (its cookie makes the runs this visitor's)
     with streamlit_server(runs) as (_, url):
-        page = _page(browser, f"{url}/runs")
+        page.goto(f"{url}/runs")
         page.get_by_text("Click column headers to sort").wait_for()
         time.sleep(2)  # the table draws itself on a canvas after the page is ready
         page.screenshot(path=shots / "runs_after_kill.png", full_page=True)

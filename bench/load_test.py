@@ -5,8 +5,9 @@
 Starts `streamlit run` on localhost (with `--cluster external`, also `dask scheduler` and two `dask worker`
 processes, which the server submits to), opens 10 visitor sessions that each press Train (5 CNNs of 3 epochs,
 5 homework MLPs, each visitor with a seed of their own), and while they train times an 11th visitor's Home
-and Read a page (navigation until the page's last element is drawn). The ten visitors' Chromium runs at
-the lowest CPU priority: in a class their pages render on their own machines, not on the server.
+and Read a page (navigation until the page's last element is drawn). The ten visitors' Chromium gets
+0.3 of a core (a CPU cgroup, where the machine allows it): in a class their pages render on their own
+machines, not on the server.
 Samples the server's and every worker's resident memory twice a second, checks that all 10 runs end
 completed with their own curves, then closes the visitors and reads the server's memory two minutes later.
 The baseline is the same 10 trainings one after another through the CLI, in this same script. Everything
@@ -42,6 +43,7 @@ CLI = {CNN: "--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 3 --
        HOMEWORK: "--hidden 64 --activation sigmoid --init xavier --optimizer sgd --lr 0.0175 --batch-size 5 "
                  "--epochs 30 --no-standardize"}
 WORKER_LIMIT_MB = 1024
+VISITORS_CPU = 0.3   # of one core, for the ten visitors' browser
 
 
 def rss_mb(pid: int) -> float:
@@ -81,6 +83,25 @@ class Sampler(threading.Thread):
                     self.worker_peak[pid] = max(self.worker_peak.get(pid, 0.0), rss_mb(pid))
             except (FileNotFoundError, ProcessLookupError):  # a process that just ended
                 continue
+
+
+def capped_chromium(folder: Path) -> Path:
+    """A launcher of Chromium for the ten visitors, whose pages would render on their own machines, not on
+    the server: in a CPU cgroup of VISITORS_CPU of one core where this machine allows it (as root), and at
+    the lowest priority (which Chromium, as root, may raise again for its renderers)."""
+    group = Path("/sys/fs/cgroup/cpu/mlcore-load-test-visitors")
+    join = ""
+    try:
+        group.mkdir(exist_ok=True)
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(int(VISITORS_CPU * 100000)))
+        join = f"echo $$ > {group / 'tasks'}\n"
+    except OSError:
+        print("no CPU cgroup here: the visitors' browser runs at the lowest priority only", file=sys.stderr)
+    launcher = folder / "chromium-visitors"
+    launcher.write_text(f'#!/bin/sh\n{join}exec nice -n 19 {CHROMIUM} "$@"\n')
+    launcher.chmod(0o755)
+    return launcher
 
 
 def timed_visit(page, url: str, ready_text: str) -> float:
@@ -147,12 +168,7 @@ def main() -> int:
         proc, url = stack.enter_context(streamlit_server(tmp / "runs", **env))
         p = stack.enter_context(sync_playwright())
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        # The ten visitors' pages would render on their own machines, not on the server: here their
-        # browser runs at the lowest priority, so that it takes only what the server and workers leave.
-        niced = tmp / "chromium-niced"
-        niced.write_text(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
-        niced.chmod(0o755)
-        visitors_browser = p.chromium.launch(executable_path=str(niced), args=FLAGS)
+        visitors_browser = p.chromium.launch(executable_path=str(capped_chromium(tmp)), args=FLAGS)
         warm = browser.new_page()
         warm.set_default_timeout(120_000)
         timed_visit(warm, url, "Test letters")

@@ -25,7 +25,11 @@ def start_job(job_key: str, runs: list, dataset: str) -> None:
     lim = limits()
     if lim is None:
         return
-    n_samples = sum(split["n"] for split in usable_datasets()[dataset].values())
+    sizes = usable_datasets().get(dataset)
+    if sizes is None:
+        st.error(f"Not started: there is no {dataset!r} data on this server.")
+        return
+    n_samples = sum(split["n"] for split in sizes.values())
     try:
         for _, recipe in runs:
             lim.check_training(recipe, n_samples)

@@ -22,7 +22,7 @@ from dashboard.models import autoencoder_choices
 from dashboard.train_settings import RANGES
 from dashboard.training_view import (
     dataset_select,
-    datasets_or_stop,
+    datasets_offered,
     job_outcome,
     live_progress,
     preset_buttons,
@@ -42,7 +42,7 @@ st.markdown(
     "are scored by the peak signal-to-noise ratio, higher is better (+6 dB = half the error):")
 st.latex(r"\mathrm{PSNR} = 10 \log_{10} \frac{1}{\frac{1}{1024}\sum_i (x_i - \hat x_i)^2}\ \mathrm{dB}")
 
-sizes_by_name = datasets_or_stop()
+sizes_by_name = datasets_offered()
 names = list(sizes_by_name)
 
 # ------------------------------------------------------------------ settings

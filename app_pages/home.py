@@ -1,8 +1,11 @@
 import streamlit as st
 
 from dashboard.data import usable_datasets
+from dashboard.get_data import get_data_panel
 from dashboard.models import classifier
-from mlcore.data.paths import ENV_VAR, data_dir, default_classifier_path
+from dashboard.training_view import dataset_label
+from mlcore.data.datasets import SYNTHETIC
+from mlcore.data.paths import data_dir, default_classifier_path
 from mlcore.model_io import ModelFileError
 
 st.title("How neural networks read handwriting")
@@ -23,20 +26,17 @@ cols[2].page_link("app_pages/autoencoder.py", label="**Compress** characters wit
                   icon=":material/compress:")
 
 sizes_by_name = usable_datasets()
-if not sizes_by_name:
-    st.warning(
-        f"No handwriting data found in `{data_dir()}`. Point the `{ENV_VAR}` environment variable "
-        "at a folder with letter `.mat` files and/or MNIST IDX files, or fetch the homework's "
-        "full NIST36 set with `python -m mlcore download`."
-    )
-else:
-    st.subheader("Data")
-    for name, sizes in sizes_by_name.items():
-        st.write(f"**{name}**: " + ", ".join(
-            f"{split} {s['n']:,} ({s['letters']:,} letters, {s['digits']:,} digits)" for split, s in sizes.items()))
-    if "nist36" not in sizes_by_name:
-        st.caption("The homework's full NIST36 set (10,800 training images) is not here: "
-                   "`python -m mlcore download` fetches it into the data directory.")
+real = {name: sizes for name, sizes in sizes_by_name.items() if name != SYNTHETIC}
+if not real:
+    st.info("**Start here:** press Train on the **Train** page. No real handwriting is in "
+            f"`{data_dir()}` yet, so training uses the **synthetic** set the project draws itself from "
+            "stroke fonts; real letters and digits are one click away below.", icon=":material/flag:")
+st.subheader("Data")
+for name, sizes in sizes_by_name.items():
+    st.write(f"**{dataset_label(name, sizes)}**: " + ", ".join(
+        f"{split} {s['n']:,} ({s['letters']:,} letters, {s['digits']:,} digits)" for split, s in sizes.items()))
+with st.expander("Get the data", expanded=not real, icon=":material/download:"):
+    get_data_panel()
 
 st.subheader("The shipped classifier")
 try:

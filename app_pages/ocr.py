@@ -2,8 +2,7 @@ import streamlit as st
 
 from dashboard.figures import crop_mosaic, page_with_boxes
 from dashboard.models import model_chooser
-from dashboard.ocr_view import read_photo
-from mlcore.data.paths import data_dir
+from dashboard.ocr_view import read_photo, sample_pages
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError
 from mlcore.ocr.page import WORK_SIDE
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
@@ -13,11 +12,10 @@ st.markdown("Upload a photo of a page written in **capital letters and digits**,
             "pick a sample. Every character found is boxed (one colour per line) and labelled with what the "
             "network reads; dashed red boxes are the ones it is unsure of.")
 
-samples = sorted(p for p in (data_dir() / "pages").glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
-sources = ["Upload a photo", "Take a photo"] + (["Sample page"] if samples else [])
-source = st.radio("Photo", sources, horizontal=True, label_visibility="collapsed")
+source = st.radio("Photo", ["Upload a photo", "Take a photo", "Sample page"], horizontal=True,
+                  label_visibility="collapsed")
 
-data, name = None, None
+data, name, known_text = None, None, ""
 if source == "Upload a photo":
     upload = st.file_uploader("Photo of a page", type=PHOTO_TYPES)
     if upload is not None:
@@ -27,8 +25,8 @@ elif source == "Take a photo":
     if shot is not None:
         data, name = shot.getvalue(), "camera.jpg"
 else:
-    chosen = st.selectbox("Sample page", samples, format_func=lambda p: p.name)
-    data, name = chosen.read_bytes(), chosen.name
+    chosen = st.selectbox("Sample page", sample_pages(), format_func=lambda p: p.name)
+    data, name, known_text = chosen.data, chosen.name.rsplit(" ", 1)[-1], chosen.truth
 
 with st.sidebar:
     path, model = model_chooser("ocr_model")
@@ -68,7 +66,8 @@ with right:
     if correct and view.raw_text != view.text:
         with st.popover("Before word correction"):
             st.code(view.raw_text, language=None)
-    truth = st.text_area("True text (to score the reading)", placeholder="Type what the page says")
+    truth = st.text_area("True text (to score the reading)", value=known_text, key=f"truth_{name}",
+                         placeholder="Type what the page says")
     if truth.strip():
         acc = character_accuracy(view.text, truth)
         breaks = word_break_accuracy(view.text, truth)

@@ -17,7 +17,7 @@ from dashboard.train_settings import (
 )
 from dashboard.training_view import (
     dataset_select,
-    datasets_or_stop,
+    datasets_offered,
     job_outcome,
     live_progress,
     preset_buttons,
@@ -28,7 +28,7 @@ from mlcore.jobs.executor import Job
 
 st.title("Train a network")
 
-sizes_by_name = datasets_or_stop()
+sizes_by_name = datasets_offered()
 names = list(sizes_by_name)
 
 # ------------------------------------------------------------------ settings

@@ -42,7 +42,7 @@ def _sizes(name: str, root: str) -> dict:
 
 
 def dataset_sizes(name: str) -> dict:
-    """Split sizes from the labels alone: fast enough for the first page a user sees."""
+    """Split sizes, computed once per server (the pool's from the dataset as loaded, its labels audited)."""
     return _sizes(name, str(data_dir()))
 
 
@@ -55,3 +55,9 @@ def usable_datasets() -> dict[str, dict]:
         except (DataFormatError, OSError) as exc:
             st.error(f"The {name!r} data cannot be read: {exc}")
     return usable
+
+
+def forget_datasets() -> None:
+    """After the data directory changed (a download): every session sees what is there now."""
+    for cached in (_dataset, _dataset_names, _sizes):
+        cached.clear()

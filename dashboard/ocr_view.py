@@ -1,13 +1,23 @@
 """Running the OCR reader for the OCR page, cached per photo, model and settings."""
 from __future__ import annotations
 
+import io
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 from skimage.transform import resize
 
+from dashboard.data import dataset
 from dashboard.figures import DISPLAY_SIDE
+from mlcore.data.classes import CLASSES
+from mlcore.data.datasets import available_datasets, default_name
+from mlcore.data.paths import data_dir
+from mlcore.ocr.compose import SAMPLE_TEXTS, compose_page
+from mlcore.ocr.image_io import PHOTO_TYPES
 from mlcore.ocr.reader import Character, read_page
 
 
@@ -39,3 +49,37 @@ def read_photo(data: bytes, model_path: str, _model, work_side: int, correct_wor
     return OcrView(reading.text, reading.raw_text, reading.characters, reading.crops, photo.astype(np.float32),
                    reading.scale * shrink, reading.skew, reading.char_height, reading.ink.threshold,
                    max(gray.shape))
+
+
+@dataclass(frozen=True)
+class SamplePage:
+    name: str
+    data: bytes
+    truth: str
+
+
+def _photo_samples(folder: Path) -> list[SamplePage]:
+    """The photographed sample pages in the data directory, with their text where it is recorded."""
+    truths_file = folder / "ground_truth.json"
+    truths = json.loads(truths_file.read_text()) if truths_file.is_file() else {}
+    photos = sorted(p for p in folder.glob("*") if p.suffix.lower().lstrip(".") in PHOTO_TYPES)
+    return [SamplePage(f"photo: {p.name}", p.read_bytes(), str(truths.get(p.name, ""))) for p in photos]
+
+
+@st.cache_data(max_entries=2, show_spinner="Composing sample pages...")
+def _composed_samples(name: str, root: str) -> list[SamplePage]:
+    test = dataset(name).test   # characters no shipped network was trained on
+    pages = []
+    for seed, (title, text) in enumerate(SAMPLE_TEXTS.items()):
+        buf = io.BytesIO()
+        Image.fromarray(compose_page(text, test.X, test.y, CLASSES, seed)).save(buf, format="PNG")
+        pages.append(SamplePage(f"composed of {name} test characters: {title}", buf.getvalue(), text))
+    return pages
+
+
+def sample_pages() -> list[SamplePage]:
+    """Photos of pages when the data directory has them, then pages composed of test-split characters
+    (real ones when there are any, else synthetic): Read a page always has something to read."""
+    root = data_dir()
+    name = default_name(available_datasets(root))
+    return _photo_samples(root / "pages") + _composed_samples(name, str(root))

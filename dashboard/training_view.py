@@ -7,8 +7,10 @@ import streamlit as st
 
 from dashboard.data import usable_datasets
 from dashboard.figures import learning_curves
+from dashboard.get_data import SYNTHETIC_NOTE, get_data_panel
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import limits, registry
+from mlcore.data.datasets import SYNTHETIC
 from mlcore.data.paths import data_dir
 from mlcore.jobs.executor import CANCELLED, QUEUED, Job, JobRefused
 from mlcore.jobs.progress import EVALUATING, LOADING, PAUSE, PAUSED, RUN, STOP
@@ -127,18 +129,24 @@ def _live_curves(job: Job, kind: str) -> None:
     st.plotly_chart(cached[1], width="stretch", key="live_curves_chart")
 
 
-def datasets_or_stop() -> dict[str, dict]:
-    """Name -> split sizes of the usable datasets; without any, a pointer to the Home page, and stop."""
+def datasets_offered() -> dict[str, dict]:
+    """Name -> split sizes of the usable datasets; with only the synthetic one, real data offered."""
     sizes_by_name = usable_datasets()
-    if not sizes_by_name:
-        st.warning("No handwriting data found: see the Home page for how to get it.")
-        st.stop()
+    if set(sizes_by_name) <= {SYNTHETIC}:
+        st.info(SYNTHETIC_NOTE, icon=":material/info:")
+        with st.expander("Get real handwriting"):
+            get_data_panel()
     return sizes_by_name
+
+
+def dataset_label(name: str, sizes: dict) -> str:
+    kind = " - drawn from stroke fonts, not real handwriting" if name == SYNTHETIC else ""
+    return f"{name}{kind} ({sizes['train']['n']:,} training images)"
 
 
 def dataset_select(sizes_by_name: dict[str, dict], key: str, disabled: bool) -> None:
     st.selectbox("Dataset", list(sizes_by_name), key=key, disabled=disabled,
-                 format_func=lambda n: f"{n} ({sizes_by_name[n]['train']['n']:,} training images)")
+                 format_func=lambda n: dataset_label(n, sizes_by_name[n]))
 
 
 def preset_buttons(presets: dict, prefix: str, disabled: bool) -> None:

@@ -26,8 +26,8 @@ from mlcore.autoencoder import (
 from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
 from mlcore.data.augment import Augmentation
 from mlcore.data.classes import CLASSES
-from mlcore.data.datasets import DataNotFoundError, load_dataset
-from mlcore.data.download import DATA_URL, DownloadError, download_nist36
+from mlcore.data.datasets import SYNTHETIC, DataNotFoundError, load_dataset
+from mlcore.data.download import SOURCES, DownloadError, Meter, download, mirrored
 from mlcore.data.formats import DataFormatError, load_labelled_file
 from mlcore.data.paths import data_dir, default_autoencoder_path, default_classifier_path
 from mlcore.ensemble import combine_classifiers
@@ -75,7 +75,8 @@ def _finite_float(text: str) -> float:
 def _add_training_options(p, *, optimizer: str, lr: float, batch_size: int, epochs: int) -> None:
     """Options every training command shares: the data, the optimizer and the training loop."""
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
-    p.add_argument("--dataset", default=None, help="'nist36' or 'handwriting' (default: nist36 when present)")
+    p.add_argument("--dataset", default=None, help="'nist36', 'handwriting' or 'synthetic' (default: nist36 when "
+                   "present, then handwriting, then synthetic)")
     p.add_argument("--split-seed", type=int, default=0, help="seed of the stratified train/valid/test split")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=optimizer)
     p.add_argument("--lr", type=_finite_float, default=lr, help="learning rate (on the mean batch loss)")
@@ -157,6 +158,11 @@ def _run_training(args, recipe, train, report) -> int:
             print(f"dataset {dataset.name}: " + ", ".join(
                 f"{k} {v['n']} ({v['letters']} letters, {v['digits']} digits)" for k, v in dataset.summary().items()),
                 file=sys.stderr)
+            for note in dataset.notes:
+                print(f"data: {note}", file=sys.stderr)
+            if dataset.name == SYNTHETIC:
+                print("(synthetic: characters drawn from stroke fonts, not real handwriting; "
+                      "`python -m mlcore download` fetches real data)", file=sys.stderr)
             trained = train(dataset, recipe, command=command, callbacks=callbacks)
             result = (trained.network, trained.metadata, trained.result.status, trained.result.message,
                       trained.result.epochs_run, trained.metrics)
@@ -385,28 +391,40 @@ def _ocr(args) -> int:
 
 # ---------------------------------------------------------------- download
 def _add_download(sub) -> None:
-    p = sub.add_parser("download", help="download the homework's NIST36 data (data.zip)",
-                       description="Download the course's data.zip and put nist36_train/valid/test.mat in the "
-                                   "data directory. Only runs when you ask; needs a network connection.")
-    p.add_argument("--url", default=DATA_URL)
-    p.add_argument("--dest", type=Path, default=None, help="where to put the files (default: the data directory)")
-    p.add_argument("--force", action="store_true", help="replace nist36 files that are already there")
+    p = sub.add_parser("download", help="download public handwriting (MNIST, the homework's NIST36)",
+                       description="Download public handwriting into the data directory, each file verified "
+                                   "before it is put in place. Only runs when you ask; needs a network "
+                                   "connection. Files already there are kept: run it again to finish a "
+                                   "download that was cut short.")
+    p.add_argument("what", nargs="*", type=_source_name, metavar="WHAT",
+                   help=f"one or more of {', '.join(SOURCES)} (default: all of them)")
+    p.add_argument("--dest", type=Path, default=None, help="the data directory to fill (default: MLCORE_DATA_DIR)")
+    p.add_argument("--mirror", default=None, help="fetch the same file names from this base URL instead")
+    p.add_argument("--force", action="store_true", help="fetch again files that are already there")
     p.set_defaults(func=_download)
 
 
+def _source_name(name: str) -> str:
+    if name not in SOURCES:
+        raise argparse.ArgumentTypeError(f"unknown data {name!r}; choose from {', '.join(SOURCES)}")
+    return name
+
+
 def _download(args) -> int:
-    dest = args.dest or data_dir()
+    root = args.dest or data_dir()
+    results = []
+    for key in args.what or list(SOURCES):
+        source = SOURCES[key] if args.mirror is None else mirrored(SOURCES[key], args.mirror)
+        meter = Meter()
 
-    def progress(done, total):
-        text = f"{done / 2**20:7.1f} MB"
-        if total:
-            text = f"[{bar(done / total)}] {text} of {total / 2**20:.1f} MB"
-        sys.stderr.write("\rdownloading " + text)
-        sys.stderr.flush()
+        def progress(done, total):
+            line = f"[{bar(done / total)}] " if total else ""
+            sys.stderr.write(f"\r{key}: {line}{meter.text(done, total)}   ")
+            sys.stderr.flush()
 
-    info = download_nist36(dest, url=args.url, force=args.force, progress=progress)
-    sys.stderr.write("\n")
-    _print_json(info)
+        results.append(download(source, root, progress=progress, force=args.force))
+        sys.stderr.write("\n")
+    _print_json(results)
     return 0
 
 

@@ -32,7 +32,14 @@ def rng():
     return np.random.default_rng(1234)
 
 
+@pytest.fixture(scope="session")
+def _cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _runs_in_a_temporary_folder(tmp_path, monkeypatch):
-    """No test writes runs into the data directory (which may be read-only, as in CI)."""
+def _runs_in_a_temporary_folder(tmp_path, monkeypatch, _cache):
+    """No test writes runs into the data directory (which may be read-only, as in CI), nor its cache (the
+    synthetic set, drawn once per session) into the home folder."""
     monkeypatch.setenv("MLCORE_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("MLCORE_CACHE_DIR", str(_cache))

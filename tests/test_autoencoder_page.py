@@ -56,10 +56,11 @@ def test_a_diverging_run_is_reported_and_nothing_breaks():
     assert len(at.get("plotly_chart")) >= 3  # the curves, and the models below still shown
 
 
-def test_page_without_data_says_so(monkeypatch, tmp_path):
+def test_page_without_data_uses_the_synthetic_set_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("MLCORE_DATA_DIR", str(tmp_path))
     at = _page()
-    assert any("No handwriting data found" in w.value for w in at.warning)
+    assert any("synthetic" in i.value for i in at.info)
+    assert at.selectbox(key="ae_dataset").value == "synthetic"
 
 
 def test_an_uploaded_character_is_rebuilt_by_both_models():

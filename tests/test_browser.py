@@ -302,3 +302,50 @@ def test_visitors_see_only_their_runs_and_the_shared_ones_and_an_operator_sees_a
         teacher.get_by_role("button", name="Delete 1 run(s)").wait_for()
     owners = {r.owner for r in Registry(tmp_path / "runs").list()}
     assert len(owners) == 1 and next(iter(owners)).startswith("anon:")
+
+
+def test_a_first_start_with_no_data_and_no_network(browser, shots, tmp_path):
+    # A fresh checkout: an empty data directory, no cache, and every HTTP(S) request sent to a closed port.
+    runs, data = tmp_path / "runs", tmp_path / "data"
+    dead = f"http://127.0.0.1:{free_port()}"
+    offline = {"MLCORE_DATA_DIR": str(data), "MLCORE_CACHE_DIR": str(tmp_path / "cache"),
+               "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead}
+    with streamlit_server(runs, **offline) as (_, url):
+        page = _page(browser, url)
+        page.get_by_text("Start here").wait_for()
+        page.get_by_role("button", name="Download MNIST digits").click()
+        page.get_by_text("MNIST digits could not be downloaded").wait_for(timeout=120_000)
+        assert "offline" in page.inner_text("body")
+        page.screenshot(path=shots / "home_offline.png", full_page=True)
+        assert not [p for p in data.rglob("*") if p.is_file() and p.name != ".download.lock"]
+
+        page.goto(f"{url}/train")
+        page.get_by_text("so this page uses the").wait_for()
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("Test balanced accuracy").wait_for(timeout=300_000)
+        time.sleep(2)
+        page.screenshot(path=shots / "train_offline.png", full_page=True)
+        assert page.locator(".js-plotly-plot").count() >= 1
+        [run] = Registry(runs).list()
+        assert run.status == "completed" and run.settings["dataset"] == "synthetic"
+
+        page.goto(f"{url}/ocr")
+        page.get_by_text("Sample page").first.click()
+        page.get_by_text("Character accuracy").wait_for(timeout=120_000)
+        page.locator(".js-plotly-plot").first.wait_for()
+        time.sleep(2)  # Plotly draws after the element appears
+        page.screenshot(path=shots / "ocr_offline.png", full_page=True)
+        accuracy = float(re.search(r"Character accuracy\s*([0-9.]+)%", page.inner_text("body")).group(1))
+        assert accuracy >= 80.0, accuracy
+
+        page.goto(f"{url}/autoencoder")
+        slider = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Epochs", exact=True))
+        slider.get_by_role("slider").press("Home")
+        slider.get_by_test_id("stSliderThumbValue").get_by_text("1", exact=True).wait_for()
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_role("button", name="Stop").wait_for()
+        page.get_by_role("button", name="Stop").wait_for(state="detached", timeout=300_000)
+        page.get_by_text("Mean validation PSNR").wait_for()
+        page.screenshot(path=shots / "autoencoder_offline.png", full_page=True)
+    [ae] = Registry(runs).list("autoencoder")
+    assert ae.status == "completed" and ae.settings["dataset"] == "synthetic"

@@ -33,8 +33,9 @@ def test_a_drawing_meets_the_input_convention(char):
     top, bottom, left, right = ink_box(image)
     assert max(bottom - top, right - left) + 1 == EXTENT
     assert abs((top + bottom) / 2 - (SIZE - 1) / 2) <= 1 and abs((left + right) / 2 - (SIZE - 1) / 2) <= 1
-    # an 18 px pen on a 280 px canvas is 2 px at 32x32: redrawn at the training width
-    assert 3.0 <= stroke_width(1 - image > 0.5) <= 4.6
+    # an 18 px pen on a 280 px canvas is 2 px at 32x32: redrawn at the training width (NIST's strokes are
+    # about 3.5 px; the redrawn width of one drawing moves by up to a pixel with its exact pixels)
+    assert 2.5 <= stroke_width(1 - image > 0.5) <= 4.6
 
 
 def test_every_way_a_canvas_can_hold_the_strokes_gives_the_same_input():

@@ -3,6 +3,8 @@
 - 'nist36': the homework's own nist36_train/valid/test.mat, used as they are.
 - 'handwriting': every other letters .mat file and digits IDX file found,
   pooled and split train/valid/test per class (stratified) with a fixed seed.
+- 'synthetic': characters the project draws itself from stroke fonts, always
+  there (the offline default); not real handwriting, and named so everywhere.
 Class imbalance (the shared data has 20x more digits than letters) is handled
 in training by balanced sampling, so the splits keep every real sample.
 """
@@ -15,13 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
+from mlcore.data.audit import audit_labels
 from mlcore.data.classes import CLASSES, is_letter
-from mlcore.data.formats import DataFormatError, labels_of_file, load_labelled_file, load_mat
-from mlcore.data.paths import data_dir
+from mlcore.data.formats import DataFormatError, labels_of_file, load_labelled_file, load_mat, read_idx
+from mlcore.data.paths import cache_dir, data_dir
+from mlcore.data.synthetic import PER_CLASS, synthetic_splits
 
 NIST36_FILES = {split: f"nist36_{split}.mat" for split in ("train", "valid", "test")}
 SPLIT_FRACTIONS = (0.6, 0.2, 0.2)
 SKIP_DIRS = {"models", "runs", "pages"}
+SYNTHETIC = "synthetic"
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -46,6 +51,7 @@ class Dataset:
     test: Split
     sources: list[str] = field(default_factory=list)
     classes: tuple[str, ...] = CLASSES
+    notes: list[str] = field(default_factory=list)   # what the loader left out, and why
 
     def splits(self) -> dict[str, Split]:
         return {"train": self.train, "valid": self.valid, "test": self.test}
@@ -95,6 +101,7 @@ def available_datasets(root: Path | str | None = None) -> dict[str, list[Path]]:
     pooled = [f for f in files if f.name not in NIST36_FILES.values()]
     if pooled:
         out["handwriting"] = pooled
+    out[SYNTHETIC] = []
     return out
 
 
@@ -113,14 +120,57 @@ def stratified_split(y: np.ndarray, seed: int, fractions=SPLIT_FRACTIONS) -> tup
 
 
 def dataset_summary(name: str, root: Path | str | None = None, seed: int = 0) -> dict:
-    """What load_dataset(name).summary() gives, from the labels alone (no image is decoded)."""
+    """What load_dataset(name).summary() gives, from the labels alone where that is enough."""
     files = available_datasets(root).get(name)
     if files is None:
         raise DataNotFoundError(f"dataset {name!r} is not in {root or data_dir()}")
     if name == "nist36":
         return {s: _counts(labels_of_file(f)) for s, f in zip(NIST36_FILES, files)}
-    y = np.concatenate([labels_of_file(f) for f in files])
-    return {s: _counts(y[i]) for s, i in zip(NIST36_FILES, stratified_split(y, seed))}
+    if name == SYNTHETIC:
+        return {s: _counts(np.repeat(np.arange(len(CLASSES)), n)) for s, n in PER_CLASS.items()}
+    # The pool's label audit needs the images: its sizes are those of the dataset as loaded.
+    return load_dataset(name, root, seed).summary()
+
+
+def published_part(path: Path) -> str | None:
+    """'train' or 'test' for a file its publisher made one part of a fixed split (MNIST's train-* and
+    t10k-*, whose writers are disjoint), None for a file to be split here."""
+    if path.name.startswith("train-"):
+        return "train"
+    return "test" if path.name.startswith(("t10k-", "test-")) else None
+
+
+def _raw_rows(path: Path, n: int) -> list[bytes] | None:
+    # The stored image bytes, to recognise one sample in two files; .mat letters have no published parts.
+    return [row.tobytes() for row in read_idx(path).reshape(n, -1)] if "idx3-ubyte" in path.name else None
+
+
+def pooled_split(files: list[Path], ys: list[np.ndarray], seed: int,
+                 keep: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Indices of train, valid and test into the files' samples concatenated (ys: each file's labels;
+    keep: False for samples left out of every split).
+
+    A publisher's training part goes to train and valid only, its test part to test only, other files
+    are split per class; a training sample that is also a test sample (the shared 8,000 MNIST digits
+    come from MNIST's test set) is left out, so that no test sample is ever trained on."""
+    y, parts = np.concatenate(ys), [published_part(f) for f in files]
+    bounds = np.cumsum([0] + [len(labels) for labels in ys])
+    chosen: list[list[np.ndarray]] = [[], [], []]
+    for part, fractions in ((None, SPLIT_FRACTIONS), ("train", (0.8, 0.2, 0.0)), ("test", (0.0, 0.0, 1.0))):
+        if part not in parts:
+            continue
+        idx = np.concatenate([np.arange(bounds[k], bounds[k + 1]) for k, p in enumerate(parts) if p == part])
+        for out, sel in zip(chosen, stratified_split(y[idx], seed, fractions)):
+            out.append(idx[sel])
+    train, valid, test = (np.sort(np.concatenate(c)) for c in chosen)
+    if keep is not None:
+        train, valid, test = (ids[keep[ids]] for ids in (train, valid, test))
+    if "test" not in parts:
+        return train, valid, test
+    rows = [r for f, labels in zip(files, ys) for r in (_raw_rows(f, len(labels)) or [None] * len(labels))]
+    tested = {rows[i] for i in test} - {None}
+    train, valid = (np.array([i for i in ids if rows[i] not in tested], dtype=np.int64) for ids in (train, valid))
+    return train, valid, test
 
 
 def _split_of(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -131,26 +181,37 @@ def _split_of(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def default_name(available: dict) -> str:
-    """The dataset used when none is named: the homework's own when present."""
-    return "nist36" if "nist36" in available else "handwriting"
+    """The dataset used when none is named: the homework's own when present, then the real pool,
+    then the synthetic one."""
+    return next(name for name in ("nist36", "handwriting", SYNTHETIC) if name in available)
 
 
 def load_dataset(name: str | None = None, root: Path | str | None = None, seed: int = 0) -> Dataset:
-    """Load a dataset by name; None picks 'nist36' when present, else 'handwriting'."""
+    """Load a dataset by name; None picks the default (`default_name`)."""
     root = Path(root) if root else data_dir()
     available = available_datasets(root)
-    if not available:
-        raise DataNotFoundError(
-            f"no handwriting data found in {root}. Set MLCORE_DATA_DIR to a folder with "
-            "letter .mat files and/or MNIST IDX files, or run `python -m mlcore download`.")
     name = default_name(available) if name is None else name
     if name not in available:
         raise DataNotFoundError(f"dataset {name!r} is not in {root}; available: {', '.join(available)}")
     files = available[name]
+    if name == SYNTHETIC:
+        splits = synthetic_splits(seed, cache_dir())
+        return Dataset(name, **{s: Split(*xy) for s, xy in splits.items()}, sources=["synthetic: stroke fonts"])
     if name == "nist36":
         splits = {s: Split(*_split_of(f, s)) for s, f in zip(NIST36_FILES, files)}
         return Dataset(name, **splits, sources=[str(f) for f in files])
+    return _pooled(files, seed)
+
+
+def _pooled(files: list[Path], seed: int) -> Dataset:
+    """The 'handwriting' pool: every file read, its labels audited, split (`pooled_split`)."""
     xs, ys = zip(*(load_labelled_file(f) for f in files))
     X, y = np.concatenate(xs), np.concatenate(ys)
-    parts = stratified_split(y, seed)
-    return Dataset(name, *(Split(X[i], y[i]) for i in parts), sources=[str(f) for f in files])
+    wrong = audit_labels(list(xs), list(ys), len(CLASSES))
+    keep = np.ones(len(y), dtype=bool)
+    starts = np.cumsum([0] + [len(labels) for labels in ys])
+    for block in wrong:
+        keep[starts[block.file] + np.flatnonzero(ys[block.file] == block.label)] = False
+    parts = pooled_split(files, list(ys), seed, keep)
+    return Dataset("handwriting", *(Split(X[i], y[i]) for i in parts), sources=[str(f) for f in files],
+                   notes=[block.describe(files, CLASSES) for block in wrong])

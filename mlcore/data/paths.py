@@ -9,10 +9,16 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_VAR = "MLCORE_DATA_DIR"
+CACHE_ENV_VAR = "MLCORE_CACHE_DIR"
 
 
 def data_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or REPO_ROOT / "data").expanduser()
+
+
+def cache_dir() -> Path:
+    """Where what the project computes for itself (the synthetic set) is kept between starts."""
+    return Path(os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "mlcore").expanduser()
 
 
 def models_dir() -> Path:

@@ -8,10 +8,14 @@ through the same `normalize_glyph` as every real character.
 """
 from __future__ import annotations
 
+import os
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from mlcore.data.augment import smooth_random_field
 from mlcore.data.classes import CLASSES
@@ -20,6 +24,8 @@ from mlcore.data.glyphs import images_to_rows, normalize_glyph
 # Fonts whose capitals and digits look like print handwriting (single or
 # double stroke, upright or italic); the decorative ones are left out.
 FONTS = ("futural", "rowmans", "timesr", "timesi")
+# The offline dataset takes the single-stroke fonts alone: a pen draws one line, not a serif outline.
+PEN_FONTS = ("futural", "rowmans")
 CANVAS = 64
 
 
@@ -38,14 +44,24 @@ def _strokes(font: str, char: str) -> np.ndarray:
     return np.array(list(_font(font).lines_for_text(char)), dtype=np.float64)
 
 
-def _segment_distance(points: np.ndarray, segs: np.ndarray) -> np.ndarray:
-    """Distance from each point (P, 2) to the nearest segment of segs (S, 2, 2)."""
-    a, b = segs[:, 0], segs[:, 1]
-    ab = b - a
-    t = ((points[:, None, :] - a[None]) * ab[None]).sum(-1) / np.maximum((ab * ab).sum(-1), 1e-9)[None]
-    t = np.clip(t, 0.0, 1.0)
-    nearest = a[None] + t[..., None] * ab[None]
-    return np.sqrt(((points[:, None, :] - nearest) ** 2).sum(-1)).min(axis=1)
+FINE = 2   # the strokes are measured on a grid this many times finer than the canvas
+
+
+def _distance_to_strokes(segs: np.ndarray) -> np.ndarray:
+    """Distance (CANVAS * FINE)^2 on the fine grid to the nearest stroke, segs (S, 2, 2) as (x, y) in canvas
+    pixels.
+
+    The strokes are drawn one fine pixel wide and measured by a distance transform: within a quarter of a
+    canvas pixel of the exact distance to the segments, at a hundredth of its cost."""
+    a, ab = segs[:, 0] * FINE, (segs[:, 1] - segs[:, 0]) * FINE
+    n = np.ceil(np.hypot(ab[:, 0], ab[:, 1]) / 0.25).astype(np.int64) + 1   # a point every quarter pixel
+    seg = np.repeat(np.arange(len(segs)), n)
+    t = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.maximum(n[seg] - 1, 1)
+    col, row = np.clip(np.floor(a[seg] + t[:, None] * ab[seg]).astype(np.int64), 0, CANVAS * FINE - 1).T
+    off_stroke = np.ones((CANVAS * FINE, CANVAS * FINE), dtype=bool)
+    off_stroke[row, col] = False
+    # A pixel marked as stroke lies a quarter of a fine pixel from the true line on average: added back.
+    return (ndimage.distance_transform_edt(off_stroke) + 0.25) / FINE
 
 
 @dataclass(frozen=True)
@@ -69,14 +85,18 @@ def render(char: str, font: str, rng: np.random.Generator, style: StrokeStyle = 
     pts = (pts - (lo + hi) / 2) @ m.T
     scale = 0.6 * CANVAS / max(np.ptp(pts, axis=0).max(), 1e-6)
     pts = pts * scale + CANVAS / 2
-    grid = np.stack(np.meshgrid(np.arange(CANVAS) + 0.5, np.arange(CANVAS) + 0.5, indexing="xy"), -1).reshape(-1, 2)
+    fine = _distance_to_strokes(pts.reshape(-1, 2, 2))
+    rows, cols = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float64)
     if style.elastic:
+        # Each pixel takes the ink of a point displaced by a smooth random field: the strokes bend.
         field = smooth_random_field(1, CANVAS, 8.0, rng)[0]
         field *= style.elastic / max(np.abs(field).max(), 1e-9)
-        grid = grid + field.reshape(2, -1).T
+        rows, cols = rows + field[1], cols + field[0]
+    # A canvas pixel's centre (i + 0.5) is at fine index FINE * (i + 0.5) - 0.5.
+    dist = ndimage.map_coordinates(fine, [FINE * (rows + 0.5) - 0.5, FINE * (cols + 0.5) - 0.5], order=1,
+                                   mode="nearest")
     width = rng.uniform(*style.width)
-    dist = _segment_distance(grid, pts.reshape(-1, 2, 2))
-    return np.clip(width / 2 - dist + 0.5, 0.0, 1.0).reshape(CANVAS, CANVAS)
+    return np.clip(width / 2 - dist + 0.5, 0.0, 1.0)
 
 
 def synthetic_set(per_class: int, seed: int, classes=CLASSES, fonts=FONTS,
@@ -92,3 +112,51 @@ def synthetic_set(per_class: int, seed: int, classes=CLASSES, fonts=FONTS,
             images.append(1.0 - normalize_glyph(ink))
             labels.append(label)
     return images_to_rows(np.stack(images)), np.array(labels, dtype=np.int64)
+
+
+# The offline default dataset: enough characters per class for a network to learn the shapes, few
+# enough to be drawn in seconds on a first start. Each split has its own seed (never the same sample).
+PER_CLASS = {"train": 150, "valid": 25, "test": 25}
+CACHE_VERSION = 1   # bump whenever render() or the fonts change what is drawn
+
+
+def _cache_file(cache: Path, seed: int) -> Path:
+    counts = "-".join(str(n) for n in PER_CLASS.values())
+    return cache / f"synthetic-v{CACHE_VERSION}-seed{seed}-{counts}.npz"
+
+
+def _read_cache(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            splits = {s: (f[f"{s}_X"], f[f"{s}_y"]) for s in PER_CLASS}
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
+        return None   # absent or damaged: drawn again
+    ok = all(X.dtype == np.uint8 and X.shape == (n * len(CLASSES), 1024) and y.shape == (len(X),)
+             for (X, y), n in zip(splits.values(), PER_CLASS.values()))
+    return splits if ok else None
+
+
+def _write_cache(path: Path, splits: dict) -> None:
+    arrays = {f"{s}_{k}": a for s, (X, y) in splits.items() for k, a in (("X", X), ("y", y))}
+    part = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(part, path)   # two processes drawing at once each replace a whole file
+    except OSError:
+        part.unlink(missing_ok=True)   # a cache that cannot be written only makes the next start slower
+
+
+def synthetic_splits(seed: int, cache: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Train, valid and test splits of the synthetic set, rows as float32 (quantised to 8 bits, so that
+    the cached copy and a fresh one are the same), drawn once per machine when `cache` is a folder."""
+    splits = _read_cache(_cache_file(cache, seed)) if cache else None
+    if splits is None:
+        splits = {}
+        for k, (split, n) in enumerate(PER_CLASS.items()):
+            X, y = synthetic_set(n, seed=1000 * k + seed, fonts=PEN_FONTS)
+            splits[split] = ((X * 255).round().astype(np.uint8), y)
+        if cache:
+            _write_cache(_cache_file(cache, seed), splits)
+    return {s: (X.astype(np.float32) / 255, y.astype(np.int64)) for s, (X, y) in splits.items()}

@@ -205,8 +205,8 @@ def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_d
         reading = read_page(_png(page), model.network, model.classes)
         assert reading.text.count("\n") == truth.count("\n")
         assert word_break_accuracy(reading.text, truth) == 1.0
-        errors += edit_distance(reading.text.replace(" ", "").replace("\n", ""), truth.replace(" ", "").replace("\n", ""))
-        length += len(truth.replace(" ", "").replace("\n", ""))
+        errors += edit_distance("".join(reading.text.split()), "".join(truth.split()))
+        length += len("".join(truth.split()))
     assert 1 - errors / length >= 0.85
 
 

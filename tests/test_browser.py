@@ -116,6 +116,16 @@ def _draw_an_L(page):
     page.mouse.up()
 
 
+def _read_a_sample(page, url: str, ready_text: str, shot: Path) -> None:
+    """Read a page's first sample, read; a screenshot once its figures are drawn."""
+    page.goto(f"{url}/ocr")
+    page.get_by_text("Sample page").first.click()
+    page.get_by_text(ready_text).wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for()
+    time.sleep(2)  # Plotly draws after the element appears
+    page.screenshot(path=shot, full_page=True)
+
+
 def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
     need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
@@ -136,12 +146,7 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         time.sleep(2)
         page.screenshot(path=shots / "runs.png", full_page=True)
 
-        page.goto(f"{url}/ocr")
-        page.get_by_text("Sample page").first.click()
-        page.get_by_text("What the network sees").wait_for(timeout=120_000)
-        page.locator(".js-plotly-plot").first.wait_for()
-        time.sleep(2)  # Plotly draws after the element appears
-        page.screenshot(path=shots / "ocr.png", full_page=True)
+        _read_a_sample(page, url, "What the network sees", shots / "ocr.png")
         assert "Download the text" in page.inner_text("body")
 
         page.goto(f"{url}/theory")
@@ -329,12 +334,7 @@ def test_a_first_start_with_no_data_and_no_network(browser, shots, tmp_path):
         [run] = Registry(runs).list()
         assert run.status == "completed" and run.settings["dataset"] == "synthetic"
 
-        page.goto(f"{url}/ocr")
-        page.get_by_text("Sample page").first.click()
-        page.get_by_text("Character accuracy").wait_for(timeout=120_000)
-        page.locator(".js-plotly-plot").first.wait_for()
-        time.sleep(2)  # Plotly draws after the element appears
-        page.screenshot(path=shots / "ocr_offline.png", full_page=True)
+        _read_a_sample(page, url, "Character accuracy", shots / "ocr_offline.png")
         accuracy = float(re.search(r"Character accuracy\s*([0-9.]+)%", page.inner_text("body")).group(1))
         assert accuracy >= 80.0, accuracy
 

@@ -18,6 +18,7 @@ pages = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/theory.py", title="Theory", icon=":material/functions:"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/tune.py", title="Tune", icon=":material/tune:"),
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
     st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:"),
     st.Page("app_pages/ocr.py", title="Read a page", icon=":material/document_scanner:"),

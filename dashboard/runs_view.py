@@ -26,7 +26,8 @@ def may_manage(run: Run, me: Visitor) -> bool:
 def runs_table(runs: list[Run], me: Visitor) -> pd.DataFrame:
     return pd.DataFrame([{
         "date": dt.datetime.fromtimestamp(r.created).strftime("%Y-%m-%d %H:%M"),
-        "name": r.name, "whose": whose(r, me), "status": r.status, "dataset": r.settings.get("dataset", ""),
+        "name": r.name, "study": f"{r.settings['study']} #{r.settings['trial']}" if "study" in r.settings else "",
+        "whose": whose(r, me), "status": r.status, "dataset": r.settings.get("dataset", ""),
         "model": r.settings.get("arch", r.kind),
         "hidden": ",".join(map(str, r.settings.get("hidden", []))) if r.settings.get("arch", "mlp") == "mlp" else "",
         "activation": r.settings.get("activation", "") if r.settings.get("arch") == "mlp" else "",

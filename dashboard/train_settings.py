@@ -61,6 +61,15 @@ class TrainSettings:
             train=TrainConfig(epochs=self.epochs, batch_size=self.batch, seed=self.seed),
             augmentation=Augmentation(elastic=self.elastic) if self.augment else None)
 
+    @classmethod
+    def of(cls, recipe: ClassifierRecipe, dataset: str) -> "TrainSettings":
+        """The settings whose recipe() is `recipe` (a recipe the page can describe: a tuning trial's)."""
+        aug = recipe.augmentation
+        return cls(dataset=dataset, arch=recipe.arch, hidden=",".join(map(str, recipe.hidden)),
+                   activation=recipe.activation, init=recipe.init, optimizer=recipe.optimizer, lr=recipe.lr,
+                   batch=recipe.train.batch_size, epochs=recipe.train.epochs, augment=aug is not None,
+                   elastic=aug.elastic if aug else 0.0, standardize=recipe.standardize, seed=recipe.train.seed)
+
     def to_query(self) -> dict[str, str]:
         return {k: (str(int(v)) if isinstance(v, bool) else str(v)) for k, v in asdict(self).items()}
 
@@ -71,11 +80,18 @@ CHOICES = {
     "init": tuple(INITIALIZERS),
     "optimizer": OPTIMIZERS,
 }
-RANGES = {"epochs": (1, 200), "seed": (0, 10**6), "elastic": (0.0, ELASTIC[-1])}
+RANGES = {"epochs": (1, 200), "seed": (0, 10**6), "elastic": (0.0, ELASTIC[-1]),
+          "lr": (LEARNING_RATES[0], LEARNING_RATES[-1])}
 
 
-# The select sliders' steps, and the scale on which a value from a link snaps to the nearest one.
-STEPS = {"lr": (LEARNING_RATES, np.log), "batch": (BATCH_SIZES, np.log), "elastic": (ELASTIC, float)}
+# The select sliders' steps, and the scale on which a value from a link snaps to the nearest one. A
+# learning rate is kept as the link gives it (a tuned one is seldom on the slider's steps): see lr_options.
+STEPS = {"batch": (BATCH_SIZES, np.log), "elastic": (ELASTIC, float)}
+
+
+def lr_options(current: float) -> list[float]:
+    """The learning-rate slider's steps, with the current value among them."""
+    return sorted(set(LEARNING_RATES) | {current})
 
 
 def _nearest(value: float, options: list, scale) -> float:

@@ -1,4 +1,4 @@
-"""The command line: python -m mlcore {train,evaluate,ensemble,autoencoder,ocr,gradcheck,download} ...
+"""The command line: python -m mlcore {train,tune,evaluate,ensemble,autoencoder,ocr,gradcheck,download} ...
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -10,6 +10,7 @@ import argparse
 import json
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from mlcore.autoencoder import (
 from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
 from mlcore.data.augment import Augmentation
 from mlcore.data.classes import CLASSES
-from mlcore.data.datasets import SYNTHETIC, DataNotFoundError, load_dataset
+from mlcore.data.datasets import SYNTHETIC, DataNotFoundError, available_datasets, default_name, load_dataset
 from mlcore.data.download import SOURCES, DownloadError, Meter, download, mirrored
 from mlcore.data.formats import DataFormatError, load_labelled_file
 from mlcore.data.paths import data_dir, default_autoencoder_path, default_classifier_path
@@ -37,6 +38,8 @@ from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, l
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
+from mlcore.tuning.space import SEARCHABLE, Range
+from mlcore.tuning.study import ENV_STORAGE, PRUNERS
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -110,12 +113,8 @@ def _train_config(args) -> TrainConfig:
                        decay_step=args.decay_step, decay_factor=args.decay_factor)
 
 
-def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a classifier on the real handwriting data",
-                       description="Train a classifier. The defaults are the homework's 1024-64(sigmoid)-36 "
-                                   "network with its tuned SGD setting; add --no-standardize to also feed it raw "
-                                   "pixels, as the homework did.",
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def _add_classifier_options(p) -> None:
+    """The network's options of `train` and `tune`."""
     p.add_argument("--arch", choices=ARCHITECTURES, default="mlp",
                    help="fully connected (mlp) or convolutional (cnn) network")
     p.add_argument("--hidden", type=_positive_int, nargs="+", default=[64], help="mlp: hidden layer sizes")
@@ -130,6 +129,15 @@ def _add_train(sub) -> None:
                    help="stroke-font characters per class (distorted) mixed into the training set")
     p.add_argument("--no-standardize", dest="standardize", action="store_false",
                    help="feed the raw pixels (as the homework did) instead of centring and scaling them")
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train a classifier on the real handwriting data",
+                       description="Train a classifier. The defaults are the homework's 1024-64(sigmoid)-36 "
+                                   "network with its tuned SGD setting; add --no-standardize to also feed it raw "
+                                   "pixels, as the homework did.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    _add_classifier_options(p)
     _add_training_options(p, optimizer="sgd", lr=0.0175, batch_size=5, epochs=30)
     p.set_defaults(func=_train)
 
@@ -142,6 +150,35 @@ def recipe_from_args(args) -> ClassifierRecipe:
         synthetic=args.synthetic, standardize=args.standardize, optimizer=args.optimizer, lr=args.lr,
         momentum=args.momentum, weight_decay=args.weight_decay, train=_train_config(args),
         augmentation=_augmentation(args))
+
+
+def _train_options(recipe: ClassifierRecipe, dataset: str | None, split_seed: int) -> dict[str, list[str]]:
+    """Each of `train`'s options as the tokens that give the recipe's value ([] for a flag left off)."""
+    t, aug = recipe.train, recipe.augmentation
+    return {"--dataset": [dataset] if dataset else [], "--split-seed": [str(split_seed)], "--arch": [recipe.arch],
+            **({"--hidden": [str(h) for h in recipe.hidden], "--activation": [recipe.activation],
+                "--init": [recipe.init]} if recipe.arch == "mlp" else
+               {"--channels": [str(c) for c in recipe.channels], "--dense": [str(recipe.dense)],
+                "--kernel-size": [str(recipe.kernel_size)]}),
+            "--dropout": [f"{recipe.dropout:g}"], "--synthetic": [str(recipe.synthetic)],
+            "--no-standardize": [] if recipe.standardize else [""], "--optimizer": [recipe.optimizer],
+            "--lr": [f"{recipe.lr:.6g}"], "--momentum": [f"{recipe.momentum:g}"],
+            "--weight-decay": [f"{recipe.weight_decay:g}"], "--batch-size": [str(t.batch_size)],
+            "--epochs": [str(t.epochs)], "--decay-step": [str(t.decay_step)], "--decay-factor": [f"{t.decay_factor:g}"],
+            "--no-balance": [] if t.balance else [""], "--augment": [""] if aug else [],
+            "--elastic": [f"{aug.elastic:g}"] if aug and aug.elastic else [], "--seed": [str(t.seed)]}
+
+
+def train_command(recipe: ClassifierRecipe, dataset: str | None = None, split_seed: int = 0) -> str:
+    """The `python -m mlcore train` command that trains `recipe`: the options that differ from the defaults."""
+    given = _train_options(recipe, dataset, split_seed)
+    defaults = recipe_from_args(build_parser().parse_args(["train"]))
+    default = _train_options(replace(defaults, arch=recipe.arch), None, 0)
+    tokens = ["python", "-m", "mlcore", "train"]
+    for option, values in given.items():
+        if values != default.get(option) and values:
+            tokens += [option] + [v for v in values if v]
+    return shlex.join(tokens)
 
 
 def _run_training(args, recipe, train, report) -> int:
@@ -217,6 +254,116 @@ def _accuracies(report: dict) -> dict:
 
 def _train(args) -> int:
     return _run_training(args, recipe_from_args(args), train_classifier, _accuracies)
+
+
+# ---------------------------------------------------------------- tune
+def _add_tune(sub) -> None:
+    p = sub.add_parser("tune", help="search a classifier's hyperparameters with Optuna, trials on Dask workers",
+                       description="Search hyperparameters: each trial trains the network the other options "
+                                   "describe, with the --search values Optuna's TPE sampler picks, on the workers; "
+                                   "the pruner stops trials whose validation accuracy falls behind. Every trial "
+                                   "is saved as a run in the registry (MLCORE_RUNS_DIR), tagged with its study. "
+                                   "Prints JSON: each trial, the best, and the command that trains the best.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--search", type=_search_range, action="append", required=True, metavar="NAME=RANGE",
+                   help="a hyperparameter and its range, repeatable: lr=0.0001:0.1 (log scale), batch=16:128, "
+                        f"layers=1:3, width=64:1024, activation=relu,tanh; one of {', '.join(SEARCHABLE['mlp'])}")
+    p.add_argument("--study", default="study", help="the study's name: run again with the same settings to add "
+                                                     "trials to it")
+    p.add_argument("--trials", type=_positive_int, default=20, help="trials to run")
+    p.add_argument("--minutes", type=_finite_float, default=0.0, help="wall-time budget (0: none)")
+    p.add_argument("--pruner", choices=PRUNERS, default="median", help="how bad trials are stopped early")
+    p.add_argument("--sampler-seed", type=int, default=0, help="seed of Optuna's sampler")
+    p.add_argument("--storage", default=None, help=f"Optuna storage URL (default: ${ENV_STORAGE}, or "
+                                                   "studies.sqlite beside the runs registry)")
+    p.add_argument("--workers", type=_positive_int, default=None,
+                   help="local worker processes, without --scheduler (default: one per core)")
+    _add_classifier_options(p)
+    _add_training_options(p, optimizer="sgd", lr=0.0175, batch_size=5, epochs=10)
+    p.set_defaults(func=_tune)
+
+
+def _search_range(text: str) -> Range:
+    try:
+        return Range.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _tune(args) -> int:
+    from mlcore.jobs.cluster import ClusterSettings, start_executor
+    from mlcore.registry import Registry
+    from mlcore.tuning.search import Search
+    from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study, storage_url
+
+    if args.out is not None and args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    base = recipe_from_args(args)
+    budget = Budget(trials=args.trials, epochs=args.epochs, minutes=args.minutes)
+    spec = StudySpec(args.study, base, tuple(args.search), args.epochs, args.dataset or default_name(
+        available_datasets(args.data_dir or data_dir())), args.split_seed, args.pruner, args.sampler_seed)
+    study = open_study(spec, open_storage(args.storage or storage_url()))
+    settings = ClusterSettings(scheduler=args.scheduler, workers=args.workers or ClusterSettings.from_env().workers)
+    try:
+        executor = start_executor(replace(settings, per_visitor=10**6))
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"the Dask scheduler at {args.scheduler} cannot be reached ({exc})") from None
+    search = Search(executor, spec, study, budget, owner="", registry=Registry(),
+                    data_dir=str(args.data_dir or data_dir()))
+    interrupted = False
+    try:
+        search.run(on_step=None if args.quiet else _TrialLines())
+    except KeyboardInterrupt:   # the running trials are stopped and saved, and the summary printed
+        search.stop("interrupted")
+        search.run()
+        interrupted = True
+    finally:
+        executor.close()
+    code = _tune_summary(args, search)
+    return 130 if interrupted else code
+
+
+class _TrialLines:
+    """Prints a line per trial as it ends, and a progress line while trials run."""
+
+    def __init__(self):
+        self.told, self.line = 0, ""
+
+    def __call__(self, search) -> None:
+        ended = [t for t in search.trials if t.state != "running"]
+        for t in ended[self.told:]:
+            value = f"{t.value:.4f}" if t.value is not None else t.state
+            print(f"\rtrial {t.number}: {value} {t.name.split(': ', 1)[-1]}"
+                  + (f" ({t.reason})" if t.reason else "") + " " * 10, file=sys.stderr)
+        self.told = len(ended)
+        running = len(search.trials) - len(ended)
+        line = f"[{bar(len(ended) / search.budget.trials)}] {len(ended)}/{search.budget.trials} trials ended, " \
+               f"{running} running"
+        if line != self.line:
+            sys.stderr.write(f"\r{line}   ")
+            sys.stderr.flush()
+            self.line = line
+
+
+def _tune_summary(args, search) -> int:
+    """Print the search's JSON summary; save the best trial's model to --out when asked."""
+    from mlcore.registry import Registry
+
+    best = search.best()
+    sys.stderr.write("\n")
+    summary = {"study": search.spec.name, "state": search.state, "message": search.message,
+               "objective": search.spec.objective, "seconds": round(search.ended - search.started, 1),
+               "trials": [{"number": t.number, "state": t.state, "value": t.value, "params": t.values,
+                           "epochs": t.epochs, "run": t.run_id, "reason": t.reason} for t in search.trials],
+               "best": None if best is None else {
+                   "number": best.number, "value": best.value, "params": best.values, "run": best.run_id,
+                   "command": train_command(best.recipe, search.spec.dataset, search.spec.split_seed)}}
+    if best is not None and args.out is not None and best.run_id:
+        model = load_classifier(Registry().get(best.run_id).model_path)
+        save_model(args.out, model.network, model.metadata)
+        summary["saved"] = str(args.out)
+    _print_json(summary)
+    return 0 if best is not None else EXIT_FAILED
 
 
 # ---------------------------------------------------------------- evaluate
@@ -431,7 +578,7 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_gradcheck,
+    for add in (_add_train, _add_tune, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_gradcheck,
                 _add_download):
         add(sub)
     return parser

@@ -98,7 +98,7 @@ def test_gradcheck_command_passes(capsys):
 
 
 def test_every_command_has_help():
-    for command in ("train", "evaluate", "ensemble", "autoencoder", "ocr", "gradcheck", "download"):
+    for command in ("train", "tune", "evaluate", "ensemble", "autoencoder", "ocr", "gradcheck", "download"):
         out = subprocess.run([sys.executable, "-m", "mlcore", command, "--help"], cwd=REPO_ROOT,
                              capture_output=True, text=True, check=True).stdout
         assert out.startswith("usage: python -m mlcore " + command)

@@ -1,0 +1,153 @@
+"""The Tune page's pieces: the search form's ranges, the server's searches by visitor, the live table,
+Optuna's figures and the best trial's actions."""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from dashboard.jobs import executor, visitor, visitor_alive
+from dashboard.state import limits, registry
+from dashboard.train_settings import LEARNING_RATES, TrainSettings
+from mlcore.data.paths import data_dir
+from mlcore.tuning.search import RUNNING, Search, Trial
+from mlcore.tuning.space import BATCH_SIZES, PARAMETERS, Range, apply
+from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study, storage_url
+
+KEEP_ENDED = 3600.0   # seconds an ended search stays on the server for its visitor to look at
+SEARCHED_FIRST = ("lr", "batch")   # ticked when the page opens
+STATE_NAMES = {"running": "running", "complete": "finished", "pruned": "pruned", "fail": "failed"}
+
+
+@st.cache_resource
+def _searches() -> dict[str, Search]:
+    """Each visitor's latest search, shared by the server's sessions (a reload finds it again)."""
+    return {}
+
+
+@st.cache_resource
+def _storage(url: str):
+    return open_storage(url)
+
+
+def my_search() -> Search | None:
+    """This visitor's latest search, followed from this session."""
+    search = _searches().get(visitor())
+    if search is not None and st.session_state.get("tune_followed") is not search:
+        search.follow(visitor_alive())
+        st.session_state["tune_followed"] = search
+    return search
+
+
+def range_inputs(name: str, key: str, disabled: bool) -> dict | None:
+    """A checkbox to search `name`, and its range's widgets; the Range's arguments (checked when the
+    search starts), or None when not searched."""
+    p = PARAMETERS[name]
+    on = st.checkbox(p.label.capitalize(), name in SEARCHED_FIRST, key=f"{key}_on", disabled=disabled,
+                     help=p.help or None)
+    if p.kind == "choice":
+        chosen = st.multiselect(p.label, p.bounds, default=list(p.default), key=f"{key}_choices",
+                                disabled=disabled or not on, label_visibility="collapsed")
+        return {"name": name, "choices": tuple(chosen)} if on else None
+    if p.kind in ("float", "batch"):
+        steps = LEARNING_RATES if p.kind == "float" else list(BATCH_SIZES)
+        low, high = st.select_slider(p.label, steps, value=p.default, key=f"{key}_range", disabled=disabled or not on,
+                                     format_func=lambda v: f"{v:g}", label_visibility="collapsed")
+        return {"name": name, "low": low, "high": high} if on else None
+    cols = st.columns(2)
+    low = cols[0].number_input("from", *p.bounds, value=p.default[0], key=f"{key}_low", disabled=disabled or not on)
+    high = cols[1].number_input("to", *p.bounds, value=p.default[1], key=f"{key}_high", disabled=disabled or not on)
+    return {"name": name, "low": low, "high": high} if on else None
+
+
+def start_search(name: str, base: TrainSettings, ranges: list[dict], budget: Budget, pruner: str) -> str | None:
+    """Open the study and start its search on the workers; what went wrong, or None (ValueError for
+    settings that are not valid)."""
+    space = tuple(Range(**r) for r in ranges)
+    lim, reg, ex = limits(), registry(), executor()
+    if lim is None or reg is None or ex is None:
+        return "the server cannot train now (see above)"
+    if budget.trials > lim.runs_per_owner:
+        return f"at most {lim.runs_per_owner} trials: each is a run you keep, and you may keep {lim.runs_per_owner}"
+    spec = StudySpec(name, base.recipe(), space, budget.epochs, base.dataset, pruner=pruner, seed=base.seed)
+    lim.check_training(apply(spec.base, _largest(space), budget.epochs), _samples(base.dataset))
+    study = open_study(spec, _storage(storage_url()), owner=visitor())
+    mine = _searches().get(visitor())
+    if mine is not None and mine.state == RUNNING:
+        return "you have a search running already: stop it first"
+    search = Search(ex, spec, study, budget, owner=visitor(), registry=reg, alive=visitor_alive(),
+                    data_dir=str(data_dir()), check=lambda r: lim.check_training(r, _samples(base.dataset)))
+    _forget_ended()
+    _searches()[visitor()] = search
+    st.session_state["tune_followed"] = search
+    search.start()
+    return None
+
+
+def _largest(space: tuple) -> dict:
+    """The values of the space's biggest network, to refuse a search with trials over the limits."""
+    return {r.name: (max(r.choices) if r.choices else r.high) for r in space
+            if r.name in ("batch", "layers", "width", "code")}
+
+
+def _samples(dataset: str) -> int:
+    from dashboard.data import usable_datasets
+
+    return sum(split["n"] for split in usable_datasets().get(dataset, {}).values())
+
+
+def _forget_ended() -> None:
+    searches, now = _searches(), time.monotonic()
+    for owner, search in list(searches.items()):
+        if search.ended is not None and now - search.ended > KEEP_ENDED:
+            del searches[owner]
+
+
+def trials_table(search: Search) -> pd.DataFrame:
+    rows = []
+    for t in search.trials:
+        row = {"trial": t.number, "state": STATE_NAMES[t.state], search.spec.objective: t.value,
+               "epochs": t.epochs, **_shown_values(t), "note": t.reason}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _shown_values(trial: Trial) -> dict:
+    values = {k: v for k, v in trial.values.items() if k not in ("layers", "width")}
+    if "layers" in trial.values or "width" in trial.values:
+        values["hidden"] = ",".join(map(str, trial.recipe.hidden))
+    return values
+
+
+def study_figures(study) -> dict:
+    """Optuna's own Plotly figures of the study, by name; a figure that needs more trials is left out."""
+    import optuna.visualization as vis
+
+    makers = {"History": vis.plot_optimization_history, "Trials' curves": vis.plot_intermediate_values,
+              "Parallel coordinates": vis.plot_parallel_coordinate, "Importances": vis.plot_param_importances,
+              "Slices": vis.plot_slice}
+    figures = {}
+    for name, make in makers.items():
+        try:
+            fig = make(study)
+        except (ValueError, RuntimeError):   # e.g. importances need two finished trials that differ
+            continue
+        fig.update_layout(title=None, margin=dict(l=10, r=10, t=30, b=10), height=380)
+        figures[name] = fig
+    return figures
+
+
+def open_in_train(trial: Trial, dataset: str) -> None:
+    """Open the Train page with the trial's settings (as a shared link would)."""
+    st.session_state.pop("train_settings_loaded", None)
+    st.switch_page("app_pages/train.py", query_params=TrainSettings.of(trial.recipe, dataset).to_query())
+
+
+def use_for_ocr(run_id: str) -> None:
+    run = registry().get(run_id) if registry() else None
+    if run is None:
+        st.error("That run is no longer in the registry (removed to stay within your quota?).")
+        return
+    st.session_state["ocr_model_path"] = str(run.model_path)
+    st.switch_page("app_pages/ocr.py")

@@ -1,0 +1,225 @@
+"""A hyperparameter search driven by Optuna's ask-and-tell, each trial a training on the Dask workers.
+
+A `Search` asks the study for a trial's values, submits the trial as a job to the `Executor` (so
+the visitor's limits and the queue apply to it as to any training), reports each finished epoch's
+validation score to the trial so that the pruner may stop it, and tells the study the run's
+objective when it ends. At most `parallel` trials run at once: the cluster's worker threads, and no
+more than the owner may have jobs. Every trial's run is saved in the registry, tagged with its study.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mlcore.jobs.executor import CANCELLED, FAILED, Executor, Job, JobRefused
+from mlcore.jobs.progress import STOP
+from mlcore.registry import Registry
+from mlcore.tuning.space import apply, describe
+from mlcore.tuning.study import Budget, StudySpec
+
+RUNNING, DONE, STOPPED = "running", "done", "stopped"
+PIXELS = 1024   # an image's pixels: an autoencoder's loss is its squared error summed over them
+POLL = 0.5      # seconds between two looks at the trials
+
+
+@dataclass
+class Trial:
+    """One trial as the pages and the CLI show it."""
+    number: int
+    values: dict
+    name: str
+    recipe: object                # what it trains
+    state: str = RUNNING          # running, complete, pruned, fail
+    value: float | None = None    # the objective, once told
+    epochs: int = 0               # epochs reported
+    run_id: str | None = None     # its run in the registry
+    reason: str = ""              # why it failed, or ended early
+    job: Job | None = field(default=None, repr=False)
+    optuna: object = field(default=None, repr=False)
+    pruning: bool = False
+
+
+def epoch_score(record: dict, kind: str) -> float | None:
+    """What a finished epoch reports to the pruner: validation accuracy, or an autoencoder's PSNR."""
+    if kind == "classifier":
+        return record.get("valid_acc")
+    loss = record.get("valid_loss")
+    return None if loss is None or loss <= 0 else 10 * math.log10(PIXELS / loss)
+
+
+class Search:
+    def __init__(self, executor: Executor, spec: StudySpec, study, budget: Budget, *, owner: str,
+                 registry: Registry | None = None, alive: Callable[[], bool] | None = None,
+                 data_dir: str | None = None, check: Callable[[object], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic):
+        self.executor, self.spec, self.study, self.budget = executor, spec, study, budget
+        self.owner, self.registry, self.alive, self.data_dir = owner, registry, alive, data_dir
+        self.check, self.clock = check, clock
+        self.trials: list[Trial] = []
+        self.state = RUNNING
+        self.message = ""
+        self.started = clock()
+        self.ended: float | None = None
+        self._stopping = False
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ what callers do
+    def step(self) -> bool:
+        """One look: report new epochs, prune, tell finished trials, start new ones; whether it goes on."""
+        with self._lock:
+            for trial in [t for t in self.trials if t.state == RUNNING]:
+                self._follow(trial)
+            if self.state == RUNNING and self._out_of_time():
+                self._stop_all("the wall-time budget is spent")
+            if self.state == RUNNING and not self._stopping:
+                self._start_trials()
+            if self.state == RUNNING and not any(t.state == RUNNING for t in self.trials) and \
+                    (self._stopping or len(self.trials) >= self.budget.trials):
+                self.state, self.ended = (STOPPED if self._stopping else DONE), self.clock()
+            return self.state == RUNNING
+
+    def run(self, on_step: Callable[["Search"], None] | None = None, poll: float = POLL) -> "Search":
+        """Step until the search ends, calling `on_step` after each look."""
+        while self.step():
+            if on_step:
+                on_step(self)
+            time.sleep(poll)
+        if on_step:
+            on_step(self)
+        return self
+
+    def start(self) -> threading.Thread:
+        """Run in a background thread (a server's: the page that started it may come and go)."""
+        thread = threading.Thread(target=self._run_safely, name=f"mlcore-search-{self.spec.name}", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self, why: str = "stopped by its owner") -> None:
+        """Start no more trials and stop those running (each is saved, as a stopped run)."""
+        with self._lock:
+            self._stop_all(why)
+
+    def follow(self, alive: Callable[[], bool] | None) -> None:
+        """Follow the search from another session of its owner (after a reload)."""
+        self.alive = alive
+        for trial in self.trials:
+            if trial.job is not None and trial.job.running:
+                self.executor.follow(trial.job, alive)
+
+    @property
+    def parallel(self) -> int:
+        """How many trials may run at once: the cluster's worker threads, within the owner's job limit."""
+        threads = sum(self.executor.client.nthreads().values())
+        return max(1, min(threads, self.executor.per_owner))
+
+    def best(self) -> Trial | None:
+        done = [t for t in self.trials if t.state == "complete" and t.value is not None]
+        return max(done, key=lambda t: t.value) if done else None
+
+    # ------------------------------------------------------------ inside
+    def _run_safely(self) -> None:
+        try:
+            self.run()
+        except Exception as exc:  # noqa: BLE001 - the page shows why the search ended
+            with self._lock:
+                self._stop_all(f"the search failed: {type(exc).__name__}: {exc}")
+                self.state, self.ended = STOPPED, self.clock()
+
+    def _out_of_time(self) -> bool:
+        return bool(self.budget.minutes) and self.clock() - self.started >= 60 * self.budget.minutes
+
+    def _stop_all(self, why: str) -> None:
+        if self._stopping:
+            return
+        self._stopping, self.message = True, why
+        for trial in self.trials:
+            if trial.job is not None and trial.job.running:
+                trial.reason = why
+                self.executor.control(trial.job, STOP)
+
+    def _start_trials(self) -> None:
+        free = self.parallel - len(self.executor.jobs_of(self.owner))
+        while free > 0 and len(self.trials) < self.budget.trials:
+            trial = self._ask()
+            self.trials.append(trial)
+            if trial.state != RUNNING:
+                continue
+            try:
+                trial.job = self.executor.submit(
+                    [(trial.name, trial.recipe)], self.spec.dataset, owner=self.owner,
+                    settings={"dataset": self.spec.dataset, "study": self.spec.name, "trial": trial.number},
+                    registry=self.registry, alive=self.alive, data_dir=self.data_dir,
+                    split_seed=self.spec.split_seed)
+            except JobRefused as exc:
+                self._tell(trial, "fail", reason=f"not started: {exc}")
+                return
+            free -= 1
+
+    def _ask(self) -> Trial:
+        ot = self.study.ask()
+        values = {r.name: r.suggest(ot) for r in self.spec.space}
+        recipe = apply(self.spec.base, values, self.budget.epochs)
+        trial = Trial(ot.number, values, f"{self.spec.name} #{ot.number}: {describe(values, recipe)}", recipe,
+                      optuna=ot)
+        if self.check:
+            try:
+                self.check(recipe)
+            except ValueError as exc:
+                self._tell(trial, "fail", reason=f"not started: {exc}")
+        return trial
+
+    def _follow(self, trial: Trial) -> None:
+        job = trial.job
+        run = job.runs[0]
+        records = run.outcome.history_records() if run.outcome else run.progress.records
+        for record in records[trial.epochs:]:
+            score = epoch_score(record, self.spec.kind)
+            if score is not None and math.isfinite(score):
+                trial.optuna.report(score, step=int(record["epoch"]))
+            trial.epochs += 1
+            if not trial.pruning and job.running and trial.optuna.should_prune():
+                trial.pruning = True
+                trial.reason = f"pruned after epoch {record['epoch']}: below the median of earlier trials there"
+                self.executor.control(job, STOP)
+        if not job.running:
+            self._finish(trial, job)
+
+    def _finish(self, trial: Trial, job: Job) -> None:
+        run = job.runs[0]
+        trial.run_id = run.saved.id if run.saved else None
+        if job.state in (FAILED, CANCELLED) or run.outcome is None:
+            self._tell(trial, "fail", reason=job.error or trial.reason or "it never started")
+            if job.state == CANCELLED and not self._stopping:
+                self._stop_all("its queued trial was cancelled")
+            return
+        if trial.pruning or (run.outcome.status == "stopped" and self._stopping):
+            self._tell(trial, "pruned")
+            return
+        if run.outcome.status == "stopped":   # stopped by someone else: the visitor left, or an operator
+            self._tell(trial, "pruned", reason="stopped before its last epoch")
+            self._stop_all("a trial was stopped from outside the search (its visitor left?)")
+            return
+        value = run.outcome.summary.get(self.spec.objective)
+        if value is None or not math.isfinite(value):
+            self._tell(trial, "fail", reason=f"no {self.spec.objective} was measured")
+            return
+        if run.outcome.status == "diverged":
+            trial.reason = "diverged: scored with the weights of its last good epoch"
+        self._tell(trial, "complete", value=float(value))
+
+    def _tell(self, trial: Trial, state: str, *, value: float | None = None, reason: str = "") -> None:
+        import optuna
+
+        states = {"complete": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED,
+                  "fail": optuna.trial.TrialState.FAIL}
+        trial.reason = reason or trial.reason
+        if trial.run_id:
+            trial.optuna.set_user_attr("run_id", trial.run_id)
+        if trial.reason:
+            trial.optuna.set_user_attr("reason", trial.reason)
+        self.study.tell(trial.optuna, value if state == "complete" else None, state=states[state])
+        trial.state, trial.value, trial.job = state, value, None
+

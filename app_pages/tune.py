@@ -25,9 +25,12 @@ st.caption("Optuna picks each trial's settings from what earlier trials scored (
 sizes_by_name = datasets_offered()
 search = my_search()
 busy = search is not None and search.state == RUNNING
+shown = st.container()   # the search, live or ended, above the form that starts another
 
 # ------------------------------------------------------------------ the study
-left, right = st.columns(2)
+form = st.expander("The study: what to search, from where, for how long", expanded=not busy,
+                   icon=":material/tune:")
+left, right = form.columns(2)
 with left:
     st.text_input("Study name", "my study", key="tune_name", disabled=busy, max_chars=60,
                   help="Start again with the same name and settings to add trials to a study")
@@ -51,19 +54,19 @@ with right:
     st.markdown("**Hyperparameters to search**")
     ranges = [r for r in (range_inputs(name, f"tune_{name}", busy) for name in SEARCHABLE[base.arch]) if r]
 
-if st.button("Start the search", type="primary", disabled=busy):
+if form.button("Start the search", type="primary", disabled=busy):
     try:
         problem = start_search(st.session_state["tune_name"], base, ranges,
                                Budget(int(trials), int(epochs), float(minutes)), pruner)
     except ValueError as exc:
         problem = str(exc)
     if problem:
-        st.error(f"Not started: {problem}.")
+        form.error(f"Not started: {problem}.")
     else:
         st.rerun()
 
 if search is None:
-    st.info("Tick the hyperparameters to search, set their ranges and the budget, and press **Start the search**.")
+    shown.info("Tick the hyperparameters to search, set their ranges and the budget, and press **Start the search**.")
     st.stop()
 
 
@@ -96,16 +99,17 @@ def results() -> None:
             tab.plotly_chart(fig, width="stretch", key=f"tune_fig_{name}")
 
 
-if search.state == RUNNING:
-    live()
-    st.stop()
-
-if search.message:
-    st.info(f"The search ended: {search.message}.")
-best = search.best()
-if best is None:
-    st.warning("No trial finished, so there is no best one.")
-else:
+with shown:
+    if search.state == RUNNING:
+        live()
+        st.stop()
+    if search.message:
+        st.info(f"The search ended: {search.message}.")
+    best = search.best()
+    if best is None:
+        st.warning("No trial finished, so there is no best one.")
+        results()
+        st.stop()
     cols = st.columns([2, 1, 1])
     cols[0].metric(f"Best: trial {best.number}", f"{best.value:.1%}", help=OBJECTIVES["classifier"][1])
     cols[0].caption(best.name.split(": ", 1)[-1])
@@ -114,4 +118,4 @@ else:
     if best.run_id and cols[2].button("Use for OCR", width="stretch",
                                       help="Read photographed pages with this trial's network"):
         use_for_ocr(best.run_id)
-results()
+    results()

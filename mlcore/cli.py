@@ -327,15 +327,15 @@ class _TrialLines:
     """Prints a line per trial as it ends, and a progress line while trials run."""
 
     def __init__(self):
-        self.told, self.line = 0, ""
+        self.told, self.line = set(), ""
 
     def __call__(self, search) -> None:
         ended = [t for t in search.trials if t.state != "running"]
-        for t in ended[self.told:]:
+        for t in (t for t in ended if t.number not in self.told):
             value = f"{t.value:.4f}" if t.value is not None else t.state
             print(f"\rtrial {t.number}: {value} {t.name.split(': ', 1)[-1]}"
                   + (f" ({t.reason})" if t.reason else "") + " " * 10, file=sys.stderr)
-        self.told = len(ended)
+            self.told.add(t.number)
         running = len(search.trials) - len(ended)
         line = f"[{bar(len(ended) / search.budget.trials)}] {len(ended)}/{search.budget.trials} trials ended, " \
                f"{running} running"

@@ -19,7 +19,7 @@ from mlcore.jobs.cluster import ClusterSettings, start_executor
 from mlcore.registry import Registry
 from mlcore.training import TrainConfig
 from mlcore.tuning.search import DONE, STOPPED, Search, epoch_score
-from mlcore.tuning.space import Range, apply, check_space, hidden_sizes
+from mlcore.tuning.space import Range, apply, base_values, check_space, hidden_sizes
 from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study
 
 SMALL = ClassifierRecipe(hidden=(16,), activation="relu", init="he", train=TrainConfig(epochs=1, batch_size=32))
@@ -59,6 +59,14 @@ def test_a_budget_of_nothing_is_refused():
     for budget in ({"trials": 0}, {"epochs": 0}, {"minutes": -1}):
         with pytest.raises(ValueError, match="budget"):
             Budget(**budget)
+
+
+def test_a_search_starts_from_its_base_when_the_space_holds_it():
+    funnel = apply(SMALL, {"layers": 2, "width": 512}, epochs=3)
+    space = (Range("lr", 1e-3, 0.1), Range("batch", 16, 64), Range("layers", 1, 3), Range("width", 64, 1024))
+    assert base_values(space, funnel) == {"lr": 0.0175, "batch": 32, "layers": 2, "width": 512}
+    assert base_values((Range("lr", 1e-3, 1e-2),), funnel) is None                  # its lr is outside
+    assert base_values(space[2:], ClassifierRecipe(hidden=(64, 64))) is None     # not a funnel
 
 
 def test_a_trial_changes_only_what_it_searches():
@@ -115,16 +123,21 @@ def _search(ex, tmp_path, name, space, budget, pruner="median", **kwargs):
 
 def test_the_pruner_stops_a_trial_that_falls_behind_and_its_run_is_kept(one_worker, tmp_path):
     space = (Range("lr", 1e-5, 0.1), Range("activation", choices=("relu", "sigmoid")))
-    search = _search(one_worker, tmp_path, "pruning", space, Budget(trials=5, epochs=4))
-    for _ in range(4):   # four good trials, then one whose learning rate is far too small to learn in 4 epochs
+    search = _search(one_worker, tmp_path, "pruning", space, Budget(trials=5, epochs=12))
+    # The starting point first (its own lr 0.0175, relu), three more good trials, then one whose learning
+    # rate is far too small to learn in 12 epochs.
+    for _ in range(3):
         search.study.enqueue_trial({"lr": 0.03, "activation": "relu"})
     search.study.enqueue_trial({"lr": 1e-5, "activation": "sigmoid"})
     search.run()
     assert search.state == DONE
+    assert search.trials[0].values == {"lr": SMALL.lr, "activation": SMALL.activation}
     states = [t.state for t in search.trials]
     assert states == ["complete"] * 4 + ["pruned"], [(t.state, t.reason) for t in search.trials]
-    slow = search.trials[-1]
-    assert 2 <= slow.epochs < 4 and "pruned after epoch" in slow.reason
+    slow = search.trials[4]
+    # Not judged in its first fifth of epochs (the warm-up: 2 of 12), pruned at its third, stopped well before
+    # its last (an epoch here takes a fraction of a second, the stop a fraction more).
+    assert 3 <= slow.epochs < 12 and "pruned after epoch 3" in slow.reason
     stored = search.study.trials
     assert [t.state for t in stored] == [optuna.trial.TrialState.COMPLETE] * 4 + [optuna.trial.TrialState.PRUNED]
     assert search.best().value == max(t.value for t in stored if t.value is not None)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from mlcore.jobs.executor import CANCELLED, FAILED, Executor, Job, JobRefused
 from mlcore.jobs.progress import STOP
 from mlcore.registry import Registry
-from mlcore.tuning.space import apply, describe
+from mlcore.tuning.space import apply, base_values, describe
 from mlcore.tuning.study import Budget, StudySpec
 
 RUNNING, DONE, STOPPED = "running", "done", "stopped"
@@ -65,6 +65,9 @@ class Search:
         self.ended: float | None = None
         self._stopping = False
         self._lock = threading.Lock()
+        start = base_values(spec.space, spec.base)
+        if start is not None and not study.trials:
+            study.enqueue_trial(start)   # a new study tries its starting point first: a baseline to beat
 
     # ------------------------------------------------------------ what callers do
     def step(self) -> bool:
@@ -182,7 +185,7 @@ class Search:
             trial.epochs += 1
             if not trial.pruning and job.running and trial.optuna.should_prune():
                 trial.pruning = True
-                trial.reason = f"pruned after epoch {record['epoch']}: below the median of earlier trials there"
+                trial.reason = f"pruned after epoch {record['epoch']}: behind the other trials at that epoch"
                 self.executor.control(job, STOP)
         if not job.running:
             self._finish(trial, job)

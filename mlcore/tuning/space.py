@@ -82,6 +82,13 @@ class Range:
             raise ValueError(f"{p.label}: no batch size among {', '.join(map(str, BATCH_SIZES))} lies between "
                              f"{self.low:g} and {self.high:g}")
 
+    def contains(self, value) -> bool:
+        if self.choices:
+            return value in self.choices
+        if PARAMETERS[self.name].kind == "batch":
+            return value in self.batch_sizes()
+        return self.low <= value <= self.high
+
     def batch_sizes(self) -> tuple[int, ...]:
         return tuple(b for b in BATCH_SIZES if self.low <= b <= self.high)
 
@@ -155,6 +162,21 @@ def apply(recipe: ClassifierRecipe | AutoencoderRecipe, values: dict, epochs: in
         layers, width = values.get("layers", len(recipe.hidden)), values.get("width", recipe.hidden[0])
         changes["hidden"] = hidden_sizes(layers, width)
     return replace(recipe, train=train, **changes)
+
+
+def base_values(space: tuple[Range, ...], recipe) -> dict | None:
+    """The recipe's own values of the searched parameters, or None when one lies outside its range (or
+    its hidden sizes are not a funnel the space can express): a search tries its starting point first."""
+    hidden = tuple(recipe.hidden)
+    own = {"lr": recipe.lr, "batch": recipe.train.batch_size, "layers": len(hidden), "width": hidden[0],
+           "activation": getattr(recipe, "activation", None), "init": getattr(recipe, "init", None),
+           "optimizer": recipe.optimizer, "code": min(hidden)}
+    values = {r.name: own[r.name] for r in space}
+    if not all(r.contains(values[r.name]) for r in space):
+        return None
+    if ("layers" in values or "width" in values) and hidden_sizes(len(hidden), hidden[0]) != hidden:
+        return None
+    return values
 
 
 def describe(values: dict, recipe) -> str:

@@ -106,14 +106,16 @@ def open_storage(url: str):
                                       if url.startswith("sqlite") else {})
 
 
-def _pruner(name: str):
+def _pruner(name: str, epochs: int):
+    """The pruner, judging no trial in its first fifth of epochs (at least its first): a network that
+    learns slowly at first (a small learning rate, a wide layer) is not cut before it has shown its pace."""
     import optuna
 
+    warmup = max(1, epochs // 5)
     if name == "median":
-        # Not before 4 trials have finished, nor before a trial's second epoch: early epochs are noisy.
-        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=warmup + 1)
     if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=warmup + 1, reduction_factor=3)
     return optuna.pruners.NopPruner()
 
 
@@ -126,10 +128,10 @@ def open_study(spec: StudySpec, storage, owner: str = ""):
     """The study `spec` names, created if new; ValueError if a study of that name exists with other settings."""
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)   # the pages and the CLI say what matters
     sampler = optuna.samplers.TPESampler(seed=spec.seed, constant_liar=True, n_startup_trials=6)
     study = optuna.create_study(study_name=stored_name(spec, owner), storage=storage, direction="maximize",
-                                sampler=sampler, pruner=_pruner(spec.pruner), load_if_exists=True)
+                                sampler=sampler, pruner=_pruner(spec.pruner, spec.epochs), load_if_exists=True)
     wanted = json.loads(json.dumps(spec.definition()))
     existing = study.user_attrs.get("definition")
     if existing is None:

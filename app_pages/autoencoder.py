@@ -19,7 +19,7 @@ from dashboard.autoencoder_view import code_map_figure, comparison_figure, model
 from dashboard.data import dataset
 from dashboard.jobs import resume_job
 from dashboard.models import autoencoder_choices
-from dashboard.train_settings import RANGES
+from dashboard.train_settings import RANGES, with_current
 from dashboard.training_view import (
     dataset_select,
     datasets_offered,
@@ -70,9 +70,11 @@ if st.session_state["ae_dataset"] not in names:
 left, right = st.columns(2)
 with left:
     dataset_select(sizes_by_name, "ae_dataset", busy)
-    st.select_slider("Code size (bottleneck)", BOTTLENECKS, key="ae_bottleneck", disabled=busy,
+    st.select_slider("Code size (bottleneck)", with_current(BOTTLENECKS, st.session_state["ae_bottleneck"]),
+                     key="ae_bottleneck", disabled=busy,
                      help="How many numbers each character is squeezed into")
-    st.select_slider("Width of the layers either side of the code", WIDTHS, key="ae_width", disabled=busy)
+    st.select_slider("Width of the layers either side of the code",
+                     with_current(WIDTHS, st.session_state["ae_width"]), key="ae_width", disabled=busy)
     toggles = st.columns(2)
     toggles[0].toggle("Standardize inputs", key="ae_standardize", disabled=busy,
                       help="Centre and scale the input pixels; the network still rebuilds the pixels themselves")
@@ -83,10 +85,12 @@ with left:
 with right:
     st.selectbox("Optimizer", list(OPTIMIZER_NAMES), format_func=OPTIMIZER_NAMES.get, key="ae_optimizer",
                  disabled=busy)
-    st.select_slider("Learning rate", AE_LEARNING_RATES, key="ae_lr", disabled=busy, format_func=lambda v: f"{v:.3g}")
+    st.select_slider("Learning rate", with_current(AE_LEARNING_RATES, st.session_state["ae_lr"]), key="ae_lr",
+                     disabled=busy, format_func=lambda v: f"{v:.3g}")
     st.slider("Momentum", 0.0, 0.99, key="ae_momentum", step=0.01, disabled=busy or
               st.session_state["ae_optimizer"] != "momentum")
-    st.select_slider("Batch size", AE_BATCH_SIZES, key="ae_batch", disabled=busy)
+    st.select_slider("Batch size", with_current(AE_BATCH_SIZES, st.session_state["ae_batch"]), key="ae_batch",
+                     disabled=busy)
     st.slider("Epochs", *RANGES["epochs"], key="ae_epochs", disabled=busy)
     st.select_slider("Halve the learning rate every", DECAY_STEPS, key="ae_decay_step", disabled=busy,
                      format_func=lambda n: f"{n} epochs" if n else "never")

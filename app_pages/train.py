@@ -9,11 +9,12 @@ from dashboard.train_settings import (
     BATCH_SIZES,
     CHOICES,
     ELASTIC,
+    LEARNING_RATES,
     PRESETS,
     RANGES,
     TrainSettings,
     from_query,
-    lr_options,
+    with_current,
 )
 from dashboard.training_view import (
     dataset_select,
@@ -68,8 +69,8 @@ with left:
         st.caption("CNN: conv 3x3 (32) - pool - ReLU - conv 3x3 (64) - pool - ReLU - dense 128 - 36, He init.")
 with right:
     st.selectbox("Optimizer", CHOICES["optimizer"], key="ts_optimizer", disabled=busy)
-    st.select_slider("Learning rate", lr_options(st.session_state["ts_lr"]), key="ts_lr", disabled=busy,
-                     format_func=lambda v: f"{v:g}")
+    st.select_slider("Learning rate", with_current(LEARNING_RATES, st.session_state["ts_lr"]), key="ts_lr",
+                     disabled=busy, format_func=lambda v: f"{v:g}")
     st.select_slider("Batch size", BATCH_SIZES, key="ts_batch", disabled=busy)
     st.slider("Epochs", *RANGES["epochs"], key="ts_epochs", disabled=busy)
     cols = st.columns(2)

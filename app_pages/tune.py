@@ -2,16 +2,20 @@ from dataclasses import replace
 
 import streamlit as st
 
-from dashboard.train_settings import ARCHS, PRESETS
 from dashboard.training_view import dataset_select, datasets_offered
 from dashboard.tune_view import (
+    KINDS,
+    STARTS,
+    VALUE_FORMATS,
+    describe_base,
     my_search,
-    open_in_train,
+    open_trial,
     range_inputs,
     start_search,
     study_figures,
     trials_table,
     use_for_ocr,
+    value_text,
 )
 from mlcore.tuning.search import RUNNING
 from mlcore.tuning.space import SEARCHABLE
@@ -35,12 +39,12 @@ with left:
     st.text_input("Study name", "my study", key="tune_name", disabled=busy, max_chars=60,
                   help="Start again with the same name and settings to add trials to a study")
     dataset_select(sizes_by_name, "tune_dataset", busy)
-    start_from = st.selectbox("Start from", list(PRESETS), key="tune_base", disabled=busy,
+    kind = st.radio("Model", list(KINDS), format_func=KINDS.get, key="tune_kind", horizontal=True, disabled=busy)
+    presets = STARTS[kind]
+    start_from = st.selectbox("Start from", list(presets), key=f"tune_base_{kind}", disabled=busy,
                               help="What every trial trains, but for the hyperparameters searched")
-    base = replace(PRESETS[start_from], dataset=st.session_state["tune_dataset"])
-    st.caption(f"{ARCHS[base.arch]}" + (f", hidden {base.hidden}, {base.activation}" if base.arch == "mlp" else "")
-               + f", {base.optimizer} at lr {base.lr:g}, batch {base.batch}"
-               + (", augmented" if base.augment else ""))
+    base = replace(presets[start_from], dataset=st.session_state["tune_dataset"])
+    st.caption(describe_base(base))
     cols = st.columns(3)
     trials = cols[0].number_input("Trials", 0, 500, 12, key="tune_trials", disabled=busy)
     epochs = cols[1].number_input("Epochs per trial", 0, 200, 10, key="tune_epochs", disabled=busy)
@@ -49,10 +53,11 @@ with left:
     pruner = st.radio("Pruner", PRUNERS, key="tune_pruner", horizontal=True, disabled=busy,
                       help="median: stop a trial whose score is below the median of earlier trials at the same "
                            "epoch; halving: successive halving (keep the best third at each rung); none")
-    st.caption(f"Objective: the **{OBJECTIVES['classifier'][1]}** of each trial's network, maximised.")
+    st.caption(f"Objective: the **{OBJECTIVES[kind][1]}** of each trial's network, maximised.")
 with right:
     st.markdown("**Hyperparameters to search**")
-    ranges = [r for r in (range_inputs(name, f"tune_{name}", busy) for name in SEARCHABLE[base.arch]) if r]
+    model = "autoencoder" if kind == "autoencoder" else base.arch
+    ranges = [r for r in (range_inputs(name, f"tune_{model}_{name}", busy) for name in SEARCHABLE[model]) if r]
 
 if form.button("Start the search", type="primary", disabled=busy):
     try:
@@ -87,13 +92,13 @@ def results() -> None:
     table = trials_table(search)
     objective = search.spec.objective
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={objective: st.column_config.NumberColumn(OBJECTIVES["classifier"][1],
-                                                                         format="percent"),
+                 column_config={objective: st.column_config.NumberColumn(search.spec.objective_label,
+                                                                         format=VALUE_FORMATS[search.spec.kind]),
                                 "lr": st.column_config.NumberColumn(format="%.3g")})
     stamp = (search.spec.name, sum(t.state != RUNNING for t in search.trials), sum(t.epochs for t in search.trials))
     cached = st.session_state.get("tune_figures")
     if cached is None or cached[0] != stamp:
-        cached = st.session_state["tune_figures"] = (stamp, study_figures(search.study))
+        cached = st.session_state["tune_figures"] = (stamp, study_figures(search.study, search.spec.objective_label))
     if cached[1]:
         for tab, (name, fig) in zip(st.tabs(list(cached[1])), cached[1].items()):
             tab.plotly_chart(fig, width="stretch", key=f"tune_fig_{name}")
@@ -111,11 +116,12 @@ with shown:
         results()
         st.stop()
     cols = st.columns([2, 1, 1])
-    cols[0].metric(f"Best: trial {best.number}", f"{best.value:.1%}", help=OBJECTIVES["classifier"][1])
+    cols[0].metric(f"Best: trial {best.number}", value_text(search.spec, best.value), help=search.spec.objective_label)
     cols[0].caption(best.name.split(": ", 1)[-1])
-    if cols[1].button("Open in Train", width="stretch", help="The Train page with this trial's settings"):
-        open_in_train(best, search.spec.dataset)
-    if best.run_id and cols[2].button("Use for OCR", width="stretch",
-                                      help="Read photographed pages with this trial's network"):
+    page = "Train" if search.spec.kind == "classifier" else "Autoencoder"
+    if cols[1].button(f"Open in {page}", width="stretch", help=f"The {page} page with this trial's settings"):
+        open_trial(best, search.spec.dataset)
+    if best.run_id and search.spec.kind == "classifier" and cols[2].button(
+            "Use for OCR", width="stretch", help="Read photographed pages with this trial's network"):
         use_for_ocr(best.run_id)
     results()

@@ -38,6 +38,15 @@ class AutoencoderSettings:
                                                    decay_step=self.decay_step),
                                  augmentation=Augmentation() if self.augment else None)
 
+    @classmethod
+    def of(cls, recipe: AutoencoderRecipe, dataset: str) -> "AutoencoderSettings":
+        """The settings whose recipe() is `recipe` (one the page can describe: a tuning trial's)."""
+        t = recipe.train
+        return cls(dataset=dataset, width=recipe.hidden[0], bottleneck=recipe.bottleneck, optimizer=recipe.optimizer,
+                   lr=recipe.lr, momentum=recipe.momentum, batch=t.batch_size, epochs=t.epochs,
+                   standardize=recipe.standardize, augment=recipe.augmentation is not None,
+                   decay_step=t.decay_step, seed=t.seed)
+
     def name(self) -> str:
         return f"{self.width}-{self.bottleneck}-{self.width} {self.optimizer} lr {self.lr:.3g}"
 

@@ -85,13 +85,13 @@ RANGES = {"epochs": (1, 200), "seed": (0, 10**6), "elastic": (0.0, ELASTIC[-1]),
 
 
 # The select sliders' steps, and the scale on which a value from a link snaps to the nearest one. A
-# learning rate is kept as the link gives it (a tuned one is seldom on the slider's steps): see lr_options.
+# learning rate is kept as the link gives it (a tuned one is seldom on the slider's steps): see with_current.
 STEPS = {"batch": (BATCH_SIZES, np.log), "elastic": (ELASTIC, float)}
 
 
-def lr_options(current: float) -> list[float]:
-    """The learning-rate slider's steps, with the current value among them."""
-    return sorted(set(LEARNING_RATES) | {current})
+def with_current(options: list, current) -> list:
+    """A select slider's steps with the current value among them (one a tuning trial chose, off the steps)."""
+    return sorted(set(options) | {current})
 
 
 def _nearest(value: float, options: list, scale) -> float:

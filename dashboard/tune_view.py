@@ -3,20 +3,30 @@ Optuna's figures and the best trial's actions."""
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 import pandas as pd
 import streamlit as st
 
+from dashboard.autoencoder_settings import OPTIMIZER_NAMES, AutoencoderSettings
+from dashboard.autoencoder_settings import PRESETS as AUTOENCODER_PRESETS
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import limits, registry
-from dashboard.train_settings import LEARNING_RATES, TrainSettings
+from dashboard.train_settings import ARCHS, LEARNING_RATES, PRESETS, TrainSettings
+from mlcore.autoencoder import AutoencoderRecipe
 from mlcore.data.paths import data_dir
 from mlcore.tuning.search import RUNNING, Search, Trial
 from mlcore.tuning.space import BATCH_SIZES, PARAMETERS, Range, apply
 from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study, storage_url
 
+IMPORTANCE_TRIALS = 5   # finished trials before the parameters' importances are drawn
 KEEP_ENDED = 3600.0   # seconds an ended search stays on the server for its visitor to look at
 SEARCHED_FIRST = ("lr", "batch")   # ticked when the page opens
+KINDS = {"classifier": "Classifier", "autoencoder": "Autoencoder"}
+STARTS = {"classifier": PRESETS, "autoencoder": AUTOENCODER_PRESETS}   # what a study may start from
+SETTINGS = {"classifier": TrainSettings, "autoencoder": AutoencoderSettings}
+PAGES = {"classifier": "app_pages/train.py", "autoencoder": "app_pages/autoencoder.py"}
+VALUE_FORMATS = {"classifier": "percent", "autoencoder": "%.2f dB"}
 STATE_NAMES = {"running": "running", "complete": "finished", "pruned": "pruned", "fail": "failed"}
 
 
@@ -120,28 +130,64 @@ def _shown_values(trial: Trial) -> dict:
     return values
 
 
-def study_figures(study) -> dict:
-    """Optuna's own Plotly figures of the study, by name; a figure that needs more trials is left out."""
+def study_figures(study, objective: str) -> dict:
+    """Optuna's own Plotly figures of the study, by name, their axes named for this page (`objective`:
+    what a trial's value is); a figure that needs more trials is left out."""
     import optuna.visualization as vis
 
-    makers = {"History": vis.plot_optimization_history, "Trials' curves": vis.plot_intermediate_values,
-              "Parallel coordinates": vis.plot_parallel_coordinate, "Importances": vis.plot_param_importances,
-              "Slices": vis.plot_slice}
+    makers = {"History": (vis.plot_optimization_history, "trial"),
+              "Trials' curves": (vis.plot_intermediate_values, "epoch"),
+              "Parallel coordinates": (vis.plot_parallel_coordinate, None),
+              "Importances": (vis.plot_param_importances, None), "Slices": (vis.plot_slice, None)}
+    import optuna
+
+    if sum(t.state == optuna.trial.TrialState.COMPLETE for t in study.trials) < IMPORTANCE_TRIALS:
+        del makers["Importances"]   # with fewer, Optuna's estimate is no more than noise
     figures = {}
-    for name, make in makers.items():
+    for name, (make, x_title) in makers.items():
         try:
             fig = make(study)
         except (ValueError, RuntimeError):   # e.g. importances need two finished trials that differ
             continue
         fig.update_layout(title=None, margin=dict(l=10, r=10, t=30, b=10), height=380)
+        if x_title:   # trials and epochs are whole numbers: no tick at 1.5
+            fig.update_xaxes(title=x_title, tickformat="d", dtick=max(1, _x_span(fig) // 10))
+            fig.update_yaxes(title=objective if name == "History" else "validation score at that epoch")
+        for trace in fig.data:
+            if trace.type == "parcoords":
+                trace.dimensions[0].label = objective
         figures[name] = fig
     return figures
 
 
-def open_in_train(trial: Trial, dataset: str) -> None:
-    """Open the Train page with the trial's settings (as a shared link would)."""
-    st.session_state.pop("train_settings_loaded", None)
-    st.switch_page("app_pages/train.py", query_params=TrainSettings.of(trial.recipe, dataset).to_query())
+def _x_span(fig) -> int:
+    xs = [x for trace in fig.data for x in (getattr(trace, "x", None) or ())]
+    return int(max(xs) - min(xs)) if xs else 1
+
+
+def describe_base(base) -> str:
+    """What every trial of a study starting from these settings trains, in one line."""
+    if isinstance(base, AutoencoderSettings):
+        return (f"{base.width}-{base.bottleneck}-{base.width}, {OPTIMIZER_NAMES[base.optimizer]} at lr {base.lr:g}, "
+                f"batch {base.batch}" + (", augmented" if base.augment else ""))
+    return (ARCHS[base.arch] + (f", hidden {base.hidden}, {base.activation}" if base.arch == "mlp" else "")
+            + f", {base.optimizer} at lr {base.lr:g}, batch {base.batch}" + (", augmented" if base.augment else ""))
+
+
+def value_text(spec, value: float) -> str:
+    return f"{value:.1%}" if spec.kind == "classifier" else f"{value:.2f} dB"
+
+
+def open_trial(trial: Trial, dataset: str) -> None:
+    """Open the trial's training page (Train, or Autoencoder) with its settings in the form."""
+    kind = "autoencoder" if isinstance(trial.recipe, AutoencoderRecipe) else "classifier"
+    settings = SETTINGS[kind].of(trial.recipe, dataset)
+    if kind == "classifier":   # the Train page reads its settings from the link when it loads
+        st.session_state.pop("train_settings_loaded", None)
+        st.switch_page(PAGES[kind], query_params=settings.to_query())
+    for field, value in asdict(settings).items():
+        st.session_state[f"ae_{field}"] = value
+    st.switch_page(PAGES[kind])
 
 
 def use_for_ocr(run_id: str) -> None:

@@ -29,3 +29,14 @@ def test_the_settings_of_a_recipe_give_that_recipe_back():
 def test_elastic_distortion_only_acts_within_the_augmentation():
     assert TrainSettings(augment=False, elastic=1.5).recipe().augmentation is None
     assert PRESETS["CNN"].recipe().augmentation.elastic > 0
+
+
+def test_the_autoencoder_settings_of_a_recipe_give_that_recipe_back():
+    from dataclasses import replace
+
+    from dashboard.autoencoder_settings import PRESETS as AE_PRESETS
+    from dashboard.autoencoder_settings import AutoencoderSettings
+
+    for name, preset in AE_PRESETS.items():
+        recipe = replace(preset.recipe(), lr=0.00123456789, hidden=(137, 23, 137))
+        assert AutoencoderSettings.of(recipe, "handwriting").recipe() == recipe, name

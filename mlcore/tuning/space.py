@@ -19,7 +19,7 @@ from mlcore.optimizers import OPTIMIZERS
 
 # The Train page's batch sizes: a search picks among those within its range, so that a trial's
 # settings open in the Train page exactly.
-BATCH_SIZES = (1, 2, 5, 8, 16, 32, 64, 128, 256, 512)
+BATCH_SIZES = (1, 2, 5, 8, 16, 32, 64, 128, 256)
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,10 @@ class Parameter:
 
 PARAMETERS = {p.name: p for p in (
     Parameter("lr", "learning rate", "float", (1e-5, 1.0), (1e-4, 1e-1), "searched on a log scale"),
-    Parameter("batch", "batch size", "batch", (1, 512), (16, 128), "among 1, 2, 5, 8, 16, ... 512"),
+    Parameter("batch", "batch size", "batch", (1, 256), (16, 128), "among 1, 2, 5, 8, 16, ... 256"),
     Parameter("layers", "hidden layers", "int", (1, 4), (1, 3), "MLP: each later layer half as wide"),
     Parameter("width", "first hidden layer's width", "int-log", (8, 2048), (64, 1024),
-              "MLP: units of the first hidden layer, on a log scale"),
+              "Units of the first hidden layer, on a log scale (an autoencoder's layers either side of its code)"),
     Parameter("activation", "activation", "choice", tuple(sorted(ACTIVATIONS)), ("relu", "sigmoid", "tanh")),
     Parameter("init", "initialisation", "choice", tuple(INITIALIZERS), ("xavier", "he")),
     Parameter("optimizer", "optimizer", "choice", OPTIMIZERS, OPTIMIZERS),
@@ -174,9 +174,8 @@ def base_values(space: tuple[Range, ...], recipe) -> dict | None:
     values = {r.name: own[r.name] for r in space}
     if not all(r.contains(values[r.name]) for r in space):
         return None
-    if ("layers" in values or "width" in values) and hidden_sizes(len(hidden), hidden[0]) != hidden:
-        return None
-    return values
+    shaped = model_of(recipe) == "mlp" and ("layers" in values or "width" in values)
+    return None if shaped and hidden_sizes(len(hidden), hidden[0]) != hidden else values
 
 
 def describe(values: dict, recipe) -> str:

@@ -70,6 +70,10 @@ class StudySpec:
     def kind(self) -> str:
         return _kind(self.base)
 
+    @property
+    def objective_label(self) -> str:
+        return OBJECTIVES[self.kind][1]
+
     def definition(self) -> dict:
         """What must match for a study of this name to be continued."""
         return {"base": self.base.to_dict(), "space": [asdict(r) for r in self.space], "epochs": self.epochs,

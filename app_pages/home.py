@@ -15,15 +15,16 @@ st.markdown(
     "backpropagation, optimizers - is our own code, checked against numerical gradients."
 )
 
+LINKS = [("app_pages/theory.py", "**Theory**: why networks work, live", ":material/functions:"),
+         ("app_pages/train.py", "**Train** a network and watch it learn", ":material/model_training:"),
+         ("app_pages/tune.py", "**Tune** its hyperparameters with Optuna", ":material/tune:"),
+         ("app_pages/runs.py", "Compare your **runs**", ":material/table_chart:"),
+         ("app_pages/draw.py", "**Draw** a character for the network", ":material/draw:"),
+         ("app_pages/ocr.py", "**Read** a photographed page", ":material/document_scanner:"),
+         ("app_pages/autoencoder.py", "**Compress** characters with an autoencoder", ":material/compress:")]
 cols = st.columns(3)
-cols[0].page_link("app_pages/theory.py", label="**Theory**: why networks work, live", icon=":material/functions:")
-cols[1].page_link("app_pages/train.py", label="**Train** a network and watch it learn",
-                  icon=":material/model_training:")
-cols[2].page_link("app_pages/runs.py", label="Compare your **runs**", icon=":material/table_chart:")
-cols[0].page_link("app_pages/draw.py", label="**Draw** a character for the network", icon=":material/draw:")
-cols[1].page_link("app_pages/ocr.py", label="**Read** a photographed page", icon=":material/document_scanner:")
-cols[2].page_link("app_pages/autoencoder.py", label="**Compress** characters with an autoencoder",
-                  icon=":material/compress:")
+for k, (page, label, icon) in enumerate(LINKS):
+    cols[k % 3].page_link(page, label=label, icon=icon)
 
 sizes_by_name = usable_datasets()
 real = {name: sizes for name, sizes in sizes_by_name.items() if name != SYNTHETIC}

@@ -14,6 +14,17 @@ def _start(at):
     assert not at.exception
 
 
+def _ended(at):
+    """The search this session started, once it has ended, and the page run again."""
+    search = at.session_state["tune_followed"]
+    deadline = time.monotonic() + 180
+    while search.state == RUNNING:
+        assert time.monotonic() < deadline, "the search did not end"
+        time.sleep(0.5)
+    at.run()
+    return search
+
+
 def _errors(at) -> str:
     return " ".join(e.value for e in at.error)
 
@@ -55,12 +66,7 @@ def test_a_study_runs_to_its_best_trial_which_opens_in_train():
     at = open_page("app_pages/tune.py")
     _small_study(at)
     _start(at)
-    search = at.session_state["tune_followed"]
-    deadline = time.monotonic() + 180
-    while search.state == RUNNING:
-        assert time.monotonic() < deadline, "the search did not end"
-        time.sleep(0.5)
-    at.run()
+    search = _ended(at)
     assert not at.exception
     assert [t.state for t in search.trials] == ["complete", "complete"]
     best = search.best()
@@ -90,12 +96,7 @@ def test_an_autoencoder_study_is_scored_by_psnr_and_opens_in_the_autoencoder_pag
     at.number_input(key="tune_epochs").set_value(1)
     at.text_input(key="tune_name").input("codes").run()
     _start(at)
-    search = at.session_state["tune_followed"]
-    deadline = time.monotonic() + 180
-    while search.state == RUNNING:
-        assert time.monotonic() < deadline, "the search did not end"
-        time.sleep(0.5)
-    at.run()
+    search = _ended(at)
     best = search.best()
     assert search.spec.objective == "valid_psnr" and at.metric[0].value == f"{best.value:.2f} dB"
     assert best.value == Registry().get(best.run_id).metrics["valid_psnr"]

@@ -16,11 +16,12 @@ from mlcore.classifier import ClassifierRecipe
 from mlcore.cli import main, train_command
 from mlcore.data.paths import REPO_ROOT, data_dir
 from mlcore.jobs.cluster import ClusterSettings, start_executor
+from mlcore.model_io import load_model
 from mlcore.registry import Registry
 from mlcore.training import TrainConfig
 from mlcore.tuning.search import DONE, STOPPED, Search, epoch_score
 from mlcore.tuning.space import Range, apply, base_values, check_space, hidden_sizes
-from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study
+from mlcore.tuning.study import ENV_STORAGE, Budget, StudySpec, open_storage, open_study, storage_url
 
 SMALL = ClassifierRecipe(hidden=(16,), activation="relu", init="he", train=TrainConfig(epochs=1, batch_size=32))
 
@@ -106,6 +107,16 @@ def test_a_study_name_is_kept_for_its_own_settings(tmp_path):
         StudySpec("../../etc", SMALL, (Range("lr", 1e-3, 1e-1),), epochs=3, dataset="handwriting")
 
 
+def test_studies_may_be_kept_in_optuna_s_journal_file_and_a_bad_storage_is_named(tmp_path):
+    spec = StudySpec("journal", SMALL, (Range("lr", 1e-3, 1e-1),), epochs=3, dataset="handwriting")
+    url = storage_url({ENV_STORAGE: f"journal:{tmp_path}/studies.log"})
+    study = open_study(spec, open_storage(url))
+    study.tell(study.ask(), 0.25)
+    assert open_study(spec, open_storage(url)).best_value == 0.25 and (tmp_path / "studies.log").stat().st_size
+    with pytest.raises(ValueError, match=ENV_STORAGE):
+        storage_url({ENV_STORAGE: "redis://localhost"})
+
+
 # ------------------------------------------------------------------ searches on real workers
 @pytest.fixture(scope="module")
 def one_worker():
@@ -167,7 +178,7 @@ def test_a_study_runs_on_a_cluster_of_separate_processes_through_the_cli(tmp_pat
             "--trials", "4", "--epochs", "2", "--hidden", "16", "--batch-size", "32", "--pruner", "none",
             "--quiet"]
     with dask_cluster(tmp_path / "logs", n_workers=2) as (address, _, _):
-        assert main(argv + ["--scheduler", address]) == 0
+        assert main(argv + ["--scheduler", address, "--out", str(tmp_path / "best.npz")]) == 0
         summary = json.loads(capsys.readouterr().out)
         runs = {r.id: r for r in Registry().list()}
         assert [t["state"] for t in summary["trials"]] == ["complete"] * 4
@@ -178,6 +189,8 @@ def test_a_study_runs_on_a_cluster_of_separate_processes_through_the_cli(tmp_pat
         best = summary["best"]
         assert best["value"] == max(t["value"] for t in summary["trials"])
         assert best["command"].startswith("python -m mlcore train ") and "--epochs 2" in best["command"]
+        saved = load_model(tmp_path / "best.npz")
+        assert summary["saved"] == str(tmp_path / "best.npz") and saved.metadata["run_id"] == best["run"]
         # The same name with other settings is refused, with a one-line error.
         assert main(argv[:-1] + ["--epochs", "3", "--quiet", "--scheduler", address]) == 2
         assert "already exists with other settings (base, epochs differ)" in capsys.readouterr().err

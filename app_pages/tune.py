@@ -95,7 +95,8 @@ def results() -> None:
                  column_config={objective: st.column_config.NumberColumn(search.spec.objective_label,
                                                                          format=VALUE_FORMATS[search.spec.kind]),
                                 "lr": st.column_config.NumberColumn(format="%.3g")})
-    stamp = (search.spec.name, sum(t.state != RUNNING for t in search.trials), sum(t.epochs for t in search.trials))
+    # Rebuilt when a trial ends (importances cost a model fit), not at every epoch of every viewer's page.
+    stamp = (id(search), sum(t.state != RUNNING for t in search.trials))
     cached = st.session_state.get("tune_figures")
     if cached is None or cached[0] != stamp:
         cached = st.session_state["tune_figures"] = (stamp, study_figures(search.study, search.spec.objective_label))
@@ -120,7 +121,7 @@ with shown:
     cols[0].caption(best.name.split(": ", 1)[-1])
     page = "Train" if search.spec.kind == "classifier" else "Autoencoder"
     if cols[1].button(f"Open in {page}", width="stretch", help=f"The {page} page with this trial's settings"):
-        open_trial(best, search.spec.dataset)
+        open_trial(best, search.spec)
     if best.run_id and search.spec.kind == "classifier" and cols[2].button(
             "Use for OCR", width="stretch", help="Read photographed pages with this trial's network"):
         use_for_ocr(best.run_id)

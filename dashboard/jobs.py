@@ -57,7 +57,8 @@ def resume_job(job_key: str, kind: str) -> None:
     ex = executor_if_started()
     if job_key in st.session_state or ex is None:
         return
-    job = next((j for j in ex.jobs_of(visitor()) if j.kind == kind), None)
+    # A search's trials are followed on the Tune page, not taken over by a training page.
+    job = next((j for j in ex.jobs_of(visitor()) if j.kind == kind and "study" not in j.settings), None)
     if job is not None:
         ex.follow(job, visitor_alive())
         st.session_state[job_key] = job

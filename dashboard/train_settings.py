@@ -16,6 +16,7 @@ from mlcore.data.augment import Augmentation
 from mlcore.initializers import INITIALIZERS
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.training import TrainConfig
+from mlcore.tuning.space import BATCH_SIZES as TUNED_BATCH_SIZES
 
 ARCHS = {"mlp": "MLP (fully connected)", "cnn": "CNN (convolutional)"}
 # The homework's tuned setting (Q3.1): learning rate 3.5e-3 on the loss summed over a batch
@@ -24,7 +25,7 @@ HOMEWORK_LR = 0.0175
 # Learning rates on a logarithmic scale, with the homework's tuned value and its x10 / x0.1.
 LEARNING_RATES = sorted({float(f"{v:.3g}") for v in np.logspace(-5, 0, 41)} | {HOMEWORK_LR, HOMEWORK_LR * 10,
                                                                                  HOMEWORK_LR / 10})
-BATCH_SIZES = [1, 2, 5, 8, 16, 32, 64, 128, 256]
+BATCH_SIZES = list(TUNED_BATCH_SIZES)   # the same steps a search picks among
 ELASTIC = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0]   # pixels (RMS) of the elastic distortion, up to its bound
 
 

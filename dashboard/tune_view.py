@@ -2,6 +2,7 @@
 Optuna's figures and the best trial's actions."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict
 
@@ -13,10 +14,9 @@ from dashboard.autoencoder_settings import PRESETS as AUTOENCODER_PRESETS
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import limits, registry
 from dashboard.train_settings import ARCHS, LEARNING_RATES, PRESETS, TrainSettings
-from mlcore.autoencoder import AutoencoderRecipe
 from mlcore.data.paths import data_dir
 from mlcore.tuning.search import RUNNING, Search, Trial
-from mlcore.tuning.space import BATCH_SIZES, PARAMETERS, Range, apply
+from mlcore.tuning.space import BATCH_SIZES, PARAMETERS, SHAPE, Range, apply
 from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study, storage_url
 
 IMPORTANCE_TRIALS = 5   # finished trials before the parameters' importances are drawn
@@ -43,6 +43,7 @@ def _storage(url: str):
 
 def my_search() -> Search | None:
     """This visitor's latest search, followed from this session."""
+    _forget_ended()
     search = _searches().get(visitor())
     if search is not None and st.session_state.get("tune_followed") is not search:
         search.follow(visitor_alive())
@@ -71,28 +72,38 @@ def range_inputs(name: str, key: str, disabled: bool) -> dict | None:
     return {"name": name, "low": low, "high": high} if on else None
 
 
-def start_search(name: str, base: TrainSettings, ranges: list[dict], budget: Budget, pruner: str) -> str | None:
+def start_search(name: str, base, ranges: list[dict], budget: Budget, pruner: str) -> str | None:
     """Open the study and start its search on the workers; what went wrong, or None (ValueError for
-    settings that are not valid)."""
+    settings that are not valid). `base`: the Train or Autoencoder page's settings every trial starts from."""
     space = tuple(Range(**r) for r in ranges)
-    lim, reg, ex = limits(), registry(), executor()
-    if lim is None or reg is None or ex is None:
+    lim, reg = limits(), registry()
+    if lim is None or reg is None:
         return "the server cannot train now (see above)"
     if budget.trials > lim.runs_per_owner:
         return f"at most {lim.runs_per_owner} trials: each is a run you keep, and you may keep {lim.runs_per_owner}"
     spec = StudySpec(name, base.recipe(), space, budget.epochs, base.dataset, pruner=pruner, seed=base.seed)
-    lim.check_training(apply(spec.base, _largest(space), budget.epochs), _samples(base.dataset))
-    study = open_study(spec, _storage(storage_url()), owner=visitor())
-    mine = _searches().get(visitor())
-    if mine is not None and mine.state == RUNNING:
-        return "you have a search running already: stop it first"
-    search = Search(ex, spec, study, budget, owner=visitor(), registry=reg, alive=visitor_alive(),
-                    data_dir=str(data_dir()), check=lambda r: lim.check_training(r, _samples(base.dataset)))
-    _forget_ended()
-    _searches()[visitor()] = search
+    samples = _samples(base.dataset)
+    lim.check_training(apply(spec.base, _largest(space), budget.epochs), samples)
+    ex = executor()
+    if ex is None:
+        return "the server cannot train now (see above)"
+    with _starting():   # one search per visitor, even from two tabs at once
+        mine = _searches().get(visitor())
+        if mine is not None and mine.state == RUNNING:
+            return "you have a search running already: stop it first"
+        study = open_study(spec, _storage(storage_url()), owner=visitor(), fail_stale=True)
+        search = Search(ex, spec, study, budget, owner=visitor(), registry=reg, alive=visitor_alive(),
+                        data_dir=str(data_dir()), check=lambda r: lim.check_training(r, samples))
+        _forget_ended()
+        _searches()[visitor()] = search
     st.session_state["tune_followed"] = search
     search.start()
     return None
+
+
+@st.cache_resource
+def _starting() -> threading.Lock:
+    return threading.Lock()
 
 
 def _largest(space: tuple) -> dict:
@@ -124,8 +135,8 @@ def trials_table(search: Search) -> pd.DataFrame:
 
 
 def _shown_values(trial: Trial) -> dict:
-    values = {k: v for k, v in trial.values.items() if k not in ("layers", "width")}
-    if "layers" in trial.values or "width" in trial.values:
+    values = {k: v for k, v in trial.values.items() if k not in SHAPE}
+    if any(k in trial.values for k in SHAPE):
         values["hidden"] = ",".join(map(str, trial.recipe.hidden))
     return values
 
@@ -178,10 +189,10 @@ def value_text(spec, value: float) -> str:
     return f"{value:.1%}" if spec.kind == "classifier" else f"{value:.2f} dB"
 
 
-def open_trial(trial: Trial, dataset: str) -> None:
+def open_trial(trial: Trial, spec: StudySpec) -> None:
     """Open the trial's training page (Train, or Autoencoder) with its settings in the form."""
-    kind = "autoencoder" if isinstance(trial.recipe, AutoencoderRecipe) else "classifier"
-    settings = SETTINGS[kind].of(trial.recipe, dataset)
+    kind = spec.kind
+    settings = SETTINGS[kind].of(trial.recipe, spec.dataset)
     if kind == "classifier":   # the Train page reads its settings from the link when it loads
         st.session_state.pop("train_settings_loaded", None)
         st.switch_page(PAGES[kind], query_params=settings.to_query())

@@ -302,7 +302,7 @@ def _tune(args) -> int:
     budget = Budget(trials=args.trials, epochs=args.epochs, minutes=args.minutes)
     spec = StudySpec(args.study, base, tuple(args.search), args.epochs, args.dataset or default_name(
         available_datasets(args.data_dir or data_dir())), args.split_seed, args.pruner, args.sampler_seed)
-    study = open_study(spec, open_storage(args.storage or storage_url()))
+    study = open_study(spec, open_storage(storage_url(given=args.storage)))
     settings = ClusterSettings(scheduler=args.scheduler, workers=args.workers or ClusterSettings.from_env().workers)
     try:
         executor = start_executor(replace(settings, per_visitor=10**6))

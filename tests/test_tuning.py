@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
 from clusters import dask_cluster
 from conftest import need_real_data
 
+from mlcore.autoencoder import AutoencoderRecipe
 from mlcore.classifier import ClassifierRecipe
 from mlcore.cli import main, train_command
 from mlcore.data.paths import REPO_ROOT, data_dir
@@ -19,7 +21,7 @@ from mlcore.jobs.cluster import ClusterSettings, start_executor
 from mlcore.model_io import load_model
 from mlcore.registry import Registry
 from mlcore.training import TrainConfig
-from mlcore.tuning.search import DONE, STOPPED, Search, epoch_score
+from mlcore.tuning.search import DONE, RUNNING, STOPPED, Search, epoch_score
 from mlcore.tuning.space import Range, apply, base_values, check_space, hidden_sizes
 from mlcore.tuning.study import ENV_STORAGE, Budget, StudySpec, open_storage, open_study, storage_url
 
@@ -35,6 +37,7 @@ SMALL = ClassifierRecipe(hidden=(16,), activation="relu", init="he", train=Train
     ("activation=", "choose one or more"),
     ("depth=1:3", "a search range looks like"),
     ("layers=one:3", "a range looks like 1:3"),
+    ("lr=nan:0.1", "finite minimum and maximum"),
 ])
 def test_a_bad_range_says_what_is_wrong(text, message):
     with pytest.raises(ValueError, match=message):
@@ -76,6 +79,8 @@ def test_a_trial_changes_only_what_it_searches():
     assert (recipe.train.batch_size, recipe.train.epochs, recipe.activation) == (64, 7, "relu")
     assert apply(SMALL, {"layers": 2}, epochs=1).hidden == (16, 8)
     assert hidden_sizes(4, 3) == (3, 1, 1, 1)
+    # An autoencoder's code is its narrowest layer: never wider than the layers either side of it.
+    assert apply(AutoencoderRecipe(), {"width": 16, "code": 64}, epochs=1).hidden == (16, 16, 16)
 
 
 def test_an_autoencoder_epoch_reports_the_psnr_of_its_mean_squared_error():
@@ -121,7 +126,7 @@ def test_studies_may_be_kept_in_optuna_s_journal_file_and_a_bad_storage_is_named
 @pytest.fixture(scope="module")
 def one_worker():
     need_real_data()
-    ex = start_executor(ClusterSettings(workers=1, memory="1GiB"))
+    ex = start_executor(ClusterSettings(workers=1, memory="1GiB", grace=1.0))
     yield ex
     ex.close()
 
@@ -170,6 +175,38 @@ def test_the_wall_time_budget_ends_the_search_and_stops_the_running_trial(one_wo
     assert search.ended - search.started < 60
 
 
+def _ended(search, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while search.state == RUNNING:
+        assert time.monotonic() < deadline, "the search did not end"
+        time.sleep(0.2)
+
+
+def test_stopping_a_search_stops_its_running_trial_and_keeps_its_run(one_worker, tmp_path):
+    search = _search(one_worker, tmp_path, "stopped", (Range("lr", 1e-3, 1e-2),), Budget(trials=5, epochs=200),
+                     pruner="none")
+    search.start()
+    deadline = time.monotonic() + 60
+    while not (search.trials and search.trials[0].epochs >= 1):
+        assert time.monotonic() < deadline, "the first trial did not train"
+        time.sleep(0.2)
+    search.stop()
+    _ended(search)
+    assert search.state == STOPPED and search.message == "stopped by its owner"
+    assert [t.state for t in search.trials] == ["pruned"] and search.trials[0].epochs < 200
+    assert Registry().get(search.trials[0].run_id).status == "stopped"
+    assert [t.state for t in search.study.trials] == [optuna.trial.TrialState.PRUNED]
+
+
+def test_a_search_whose_visitor_left_ends_with_its_trial_saved(one_worker, tmp_path):
+    # The executor stops the jobs of a visitor gone for its grace period (1 s here); the search ends with them.
+    search = _search(one_worker, tmp_path, "left", (Range("lr", 1e-3, 1e-2),), Budget(trials=5, epochs=200),
+                     pruner="none", alive=lambda: False)
+    search.run()
+    assert search.state == STOPPED and "its visitor left" in search.message
+    assert len(search.trials) == 1 and Registry().get(search.trials[0].run_id).status == "stopped"
+
+
 def test_a_study_runs_on_a_cluster_of_separate_processes_through_the_cli(tmp_path, capsys):
     """The same CLI a class would use, against `dask scheduler` and two `dask worker` processes: the
     trials run two at a time on both workers, each saved as a run of the study."""
@@ -201,6 +238,7 @@ def test_a_study_runs_on_a_cluster_of_separate_processes_through_the_cli(tmp_pat
     (["tune", "--search", "lr=0.1:0.001"], "the minimum 0.1 is above the maximum 0.001"),
     (["tune", "--search", "lr=0.001:0.1", "--trials", "0"], "positive integer"),
     (["tune", "--search", "activation=relu", "--arch", "cnn"], "cannot be searched for a cnn"),
+    (["tune", "--search", "lr=0.001:0.1", "--storage", "nowhere"], "a study storage (--storage"),
 ])
 def test_bad_tune_options_exit_2_with_one_line(tmp_path, argv, message):
     out = subprocess.run([sys.executable, "-m", "mlcore", *argv, "--data-dir", str(tmp_path)], cwd=REPO_ROOT,

@@ -157,6 +157,11 @@ class Executor:
         with self._lock:
             job.alive, job._gone_since = alive, None
 
+    @property
+    def threads(self) -> int:
+        """The cluster's worker threads, as last counted by the following thread (no call to the scheduler)."""
+        return self._slots
+
     def close(self) -> None:
         self._closed.set()
         self._thread.join(timeout=5)

@@ -23,6 +23,8 @@ from mlcore.tuning.study import Budget, StudySpec
 RUNNING, DONE, STOPPED = "running", "done", "stopped"
 PIXELS = 1024   # an image's pixels: an autoencoder's loss is its squared error summed over them
 POLL = 0.5      # seconds between two looks at the trials
+MAX_FAILURES = 10   # looks in a row that fail before a search is given up
+RETRY_REFUSED = 10.0   # seconds before a trial the queue refused is asked again
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Search:
         self.started = clock()
         self.ended: float | None = None
         self._stopping = False
+        self._retry_at = float("-inf")
         self._lock = threading.Lock()
         start = base_values(spec.space, spec.base)
         if start is not None and not study.trials:
@@ -85,18 +88,25 @@ class Search:
             return self.state == RUNNING
 
     def run(self, on_step: Callable[["Search"], None] | None = None, poll: float = POLL) -> "Search":
-        """Step until the search ends, calling `on_step` after each look."""
-        while self.step():
+        """Step until the search ends, calling `on_step` after each look. A look that fails (the
+        scheduler or the storage out of reach for a moment) is tried again; after MAX_FAILURES in a row
+        the search ends, its running trials told failed."""
+        failures = 0
+        while True:
+            try:
+                going, failures = self.step(), 0
+            except Exception as exc:  # noqa: BLE001 - the page and the CLI show why the search ended
+                failures += 1
+                going = failures < MAX_FAILURES or self._abandon(f"the search failed: {type(exc).__name__}: {exc}")
             if on_step:
                 on_step(self)
+            if not going:
+                return self
             time.sleep(poll)
-        if on_step:
-            on_step(self)
-        return self
 
     def start(self) -> threading.Thread:
         """Run in a background thread (a server's: the page that started it may come and go)."""
-        thread = threading.Thread(target=self._run_safely, name=f"mlcore-search-{self.spec.name}", daemon=True)
+        thread = threading.Thread(target=self.run, name=f"mlcore-search-{self.spec.name}", daemon=True)
         thread.start()
         return thread
 
@@ -108,28 +118,29 @@ class Search:
     def follow(self, alive: Callable[[], bool] | None) -> None:
         """Follow the search from another session of its owner (after a reload)."""
         self.alive = alive
-        for trial in self.trials:
-            if trial.job is not None and trial.job.running:
-                self.executor.follow(trial.job, alive)
+        for job in [t.job for t in self.trials]:
+            if job is not None and job.running:
+                self.executor.follow(job, alive)
 
     @property
     def parallel(self) -> int:
         """How many trials may run at once: the cluster's worker threads, within the owner's job limit."""
-        threads = sum(self.executor.client.nthreads().values())
-        return max(1, min(threads, self.executor.per_owner))
+        return max(1, min(self.executor.threads, self.executor.per_owner))
 
     def best(self) -> Trial | None:
         done = [t for t in self.trials if t.state == "complete" and t.value is not None]
         return max(done, key=lambda t: t.value) if done else None
 
     # ------------------------------------------------------------ inside
-    def _run_safely(self) -> None:
-        try:
-            self.run()
-        except Exception as exc:  # noqa: BLE001 - the page shows why the search ended
-            with self._lock:
-                self._stop_all(f"the search failed: {type(exc).__name__}: {exc}")
-                self.state, self.ended = STOPPED, self.clock()
+    def _abandon(self, why: str) -> bool:
+        """End the search now: its running trials stopped and told failed (never left running in the
+        study, where they would skew the sampler). False, for run()."""
+        with self._lock:
+            self._stop_all(why)
+            for trial in [t for t in self.trials if t.state == RUNNING]:
+                self._tell(trial, "fail", reason=why)
+            self.state, self.ended = STOPPED, self.clock()
+        return False
 
     def _out_of_time(self) -> bool:
         return bool(self.budget.minutes) and self.clock() - self.started >= 60 * self.budget.minutes
@@ -145,6 +156,8 @@ class Search:
 
     def _start_trials(self) -> None:
         free = self.parallel - len(self.executor.jobs_of(self.owner))
+        if self.clock() < self._retry_at:
+            return
         while free > 0 and len(self.trials) < self.budget.trials:
             trial = self._ask()
             self.trials.append(trial)
@@ -156,8 +169,13 @@ class Search:
                     settings={"dataset": self.spec.dataset, "study": self.spec.name, "trial": trial.number},
                     registry=self.registry, alive=self.alive, data_dir=self.data_dir,
                     split_seed=self.spec.split_seed)
-            except JobRefused as exc:
-                self._tell(trial, "fail", reason=f"not started: {exc}")
+            except JobRefused:
+                # The queue is full (or the owner's own training got in first): the trial is told
+                # failed, as Optuna needs, and asked again with the same values later, budget unspent.
+                self._tell(trial, "fail", reason="the queue refused it")
+                self.trials.remove(trial)
+                self.study.enqueue_trial(trial.values)
+                self._retry_at = self.clock() + RETRY_REFUSED
                 return
             free -= 1
 
@@ -183,7 +201,8 @@ class Search:
             if score is not None and math.isfinite(score):
                 trial.optuna.report(score, step=int(record["epoch"]))
             trial.epochs += 1
-            if not trial.pruning and job.running and trial.optuna.should_prune():
+            last = record["epoch"] >= self.budget.epochs   # nothing left to save: it ends as it is
+            if not trial.pruning and not last and job.running and trial.optuna.should_prune():
                 trial.pruning = True
                 trial.reason = f"pruned after epoch {record['epoch']}: behind the other trials at that epoch"
                 self.executor.control(job, STOP)
@@ -198,7 +217,7 @@ class Search:
             if job.state == CANCELLED and not self._stopping:
                 self._stop_all("its queued trial was cancelled")
             return
-        if trial.pruning or (run.outcome.status == "stopped" and self._stopping):
+        if run.outcome.status == "stopped" and (trial.pruning or self._stopping):
             self._tell(trial, "pruned")
             return
         if run.outcome.status == "stopped":   # stopped by someone else: the visitor left, or an operator
@@ -211,6 +230,8 @@ class Search:
             return
         if run.outcome.status == "diverged":
             trial.reason = "diverged: scored with the weights of its last good epoch"
+        elif trial.pruning:   # the pruner's stop came after its last epoch: it ran its course
+            trial.reason = ""
         self._tell(trial, "complete", value=float(value))
 
     def _tell(self, trial: Trial, state: str, *, value: float | None = None, reason: str = "") -> None:

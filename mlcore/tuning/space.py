@@ -9,6 +9,7 @@ figures of a study compare like with like.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from mlcore.activations import ACTIVATIONS
@@ -47,6 +48,8 @@ PARAMETERS = {p.name: p for p in (
     Parameter("optimizer", "optimizer", "choice", OPTIMIZERS, OPTIMIZERS),
     Parameter("code", "code size", "int-log", (2, 256), (8, 64), "autoencoder: units of the narrowest layer"),
 )}
+# The parameters that shape the hidden layers: a trial's hidden sizes show them.
+SHAPE = ("layers", "width", "code")
 # Which parameters apply to which kind of model.
 SEARCHABLE = {"mlp": ("lr", "batch", "layers", "width", "activation", "init", "optimizer"),
               "cnn": ("lr", "batch", "optimizer"),
@@ -71,8 +74,8 @@ class Range:
                 raise ValueError(f"{p.label}: choose one or more of {', '.join(p.bounds)}, each once"
                                  + (f" (unknown: {', '.join(map(str, unknown))})" if unknown else ""))
             return
-        if self.low is None or self.high is None:
-            raise ValueError(f"{p.label}: a range needs a minimum and a maximum")
+        if self.low is None or self.high is None or not math.isfinite(self.low) or not math.isfinite(self.high):
+            raise ValueError(f"{p.label}: a range needs a finite minimum and maximum")
         if self.low > self.high:
             raise ValueError(f"{p.label}: the minimum {self.low:g} is above the maximum {self.high:g}")
         if self.low < p.bounds[0] or self.high > p.bounds[1]:
@@ -156,8 +159,9 @@ def apply(recipe: ClassifierRecipe | AutoencoderRecipe, values: dict, epochs: in
     train = replace(recipe.train, epochs=epochs, batch_size=int(values.get("batch", recipe.train.batch_size)))
     changes = {k: values[k] for k in ("lr", "activation", "init", "optimizer") if k in values}
     if isinstance(recipe, AutoencoderRecipe):
-        width, code = values.get("width", recipe.hidden[0]), values.get("code", recipe.bottleneck)
-        changes["hidden"] = (int(width), int(code), int(width))
+        width, code = int(values.get("width", recipe.hidden[0])), int(values.get("code", recipe.bottleneck))
+        code = min(code, width)   # a code wider than its layers would not be the bottleneck
+        changes["hidden"] = (width, code, width)
     elif recipe.arch == "mlp" and ("layers" in values or "width" in values):
         layers, width = values.get("layers", len(recipe.hidden)), values.get("width", recipe.hidden[0])
         changes["hidden"] = hidden_sizes(layers, width)
@@ -185,10 +189,10 @@ def describe(values: dict, recipe) -> str:
     for name, value in values.items():
         if name == "lr":
             parts.append(f"lr {value:.2g}")
-        elif name in ("batch", "code"):
-            parts.append(f"{name} {value}")
-        elif name == "width" or (name == "layers" and "width" not in values):
+        elif name == "batch":
+            parts.append(f"batch {value}")
+        elif name in SHAPE and not any(n in values for n in SHAPE[:SHAPE.index(name)]):
             parts.append("hidden " + ",".join(map(str, recipe.hidden)))
-        elif name != "layers":
+        elif name not in SHAPE:
             parts.append(str(value))
     return " · ".join(parts)

@@ -85,14 +85,15 @@ def _kind(recipe) -> str:
     return "autoencoder" if model_of(recipe) == "autoencoder" else "classifier"
 
 
-def storage_url(env=os.environ) -> str:
-    """The storage the environment names, or the SQLite file beside the runs registry."""
+def storage_url(env=os.environ, given: str | None = None) -> str:
+    """The storage `given` (the CLI's --storage), else the one the environment names, else the SQLite
+    file beside the runs registry; ValueError for one that is not an RDB URL or a journal file."""
     from mlcore.registry import runs_dir
 
-    url = env.get(ENV_STORAGE) or f"sqlite:///{runs_dir() / 'studies.sqlite'}"
+    url = given or env.get(ENV_STORAGE) or f"sqlite:///{runs_dir() / 'studies.sqlite'}"
     if not url.startswith(("sqlite:///", "postgresql", "mysql", "journal:")):
-        raise ValueError(f"{ENV_STORAGE} must be an RDB URL (sqlite:///..., postgresql://..., mysql://...) or "
-                         f"journal:/path/to/file.log, got {url!r}")
+        raise ValueError(f"a study storage (--storage, or {ENV_STORAGE}) is an RDB URL (sqlite:///..., "
+                         f"postgresql://..., mysql://...) or journal:/path/to/file.log, got {url!r}")
     return url
 
 
@@ -106,8 +107,11 @@ def open_storage(url: str):
     if url.startswith("sqlite:///"):
         from pathlib import Path
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 30}}
-                                      if url.startswith("sqlite") else {})
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 30}}
+                                          if url.startswith("sqlite") else {})
+    except ImportError as exc:   # e.g. postgresql:// without psycopg2 installed
+        raise ValueError(f"the study storage {url.split('://')[0]}:// needs its database driver: {exc}") from None
 
 
 def _pruner(name: str, epochs: int):
@@ -128,14 +132,27 @@ def stored_name(spec: StudySpec, owner: str) -> str:
     return f"{owner}/{spec.name}" if owner else spec.name
 
 
-def open_study(spec: StudySpec, storage, owner: str = ""):
-    """The study `spec` names, created if new; ValueError if a study of that name exists with other settings."""
+def open_study(spec: StudySpec, storage, owner: str = "", *, fail_stale: bool = False):
+    """The study `spec` names, created if new; ValueError if a study of that name exists with other settings.
+
+    `fail_stale`: its trials still marked running are told failed (a server that restarted left them so;
+    only for a caller that knows no other process runs this study's trials)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)   # the pages and the CLI say what matters
-    sampler = optuna.samplers.TPESampler(seed=spec.seed, constant_liar=True, n_startup_trials=6)
     study = optuna.create_study(study_name=stored_name(spec, owner), storage=storage, direction="maximize",
-                                sampler=sampler, pruner=_pruner(spec.pruner, spec.epochs), load_if_exists=True)
+                                pruner=_pruner(spec.pruner, spec.epochs), load_if_exists=True)
+    _check_definition(study, spec)
+    # A study continued draws new values: its sampler's seed moves on with the trials it already has.
+    study.sampler = optuna.samplers.TPESampler(seed=spec.seed + len(study.trials), constant_liar=True,
+                                               n_startup_trials=6)
+    if fail_stale:
+        for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    return study
+
+
+def _check_definition(study, spec: StudySpec) -> None:
     wanted = json.loads(json.dumps(spec.definition()))
     existing = study.user_attrs.get("definition")
     if existing is None:
@@ -144,4 +161,3 @@ def open_study(spec: StudySpec, storage, owner: str = ""):
         differ = sorted(k for k in wanted if existing.get(k) != wanted[k])
         raise ValueError(f"a study named {spec.name!r} already exists with other settings ({', '.join(differ)} "
                          "differ): choose another name, or the same settings to continue it")
-    return study

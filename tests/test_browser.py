@@ -260,9 +260,12 @@ def _tick_row(page, row: int) -> None:
     page.mouse.click(box["x"] + 20, box["y"] + 35 * (row + 1) + 17)   # rows of 35 px below a header of 35
 
 
-def _table_text(page) -> str:
+def _table_text(page, timeout: float = 30) -> str:
     time.sleep(2)   # the table redraws after a rerun
-    return page.locator('[data-testid="stDataFrame"]').first.text_content()
+    table, deadline = page.locator('[data-testid="stDataFrame"]').first, time.monotonic() + timeout
+    while not (text := table.text_content()).strip() and time.monotonic() < deadline:
+        time.sleep(0.5)   # a loaded machine draws its cells later
+    return text
 
 
 def test_visitors_see_only_their_runs_and_the_shared_ones_and_an_operator_sees_all(browser, tmp_path):

@@ -103,4 +103,5 @@ def test_an_autoencoder_study_is_scored_by_psnr_and_opens_in_the_autoencoder_pag
     assert not [b for b in at.button if b.label == "Use for OCR"]
     next(b for b in at.button if b.label == "Open in Autoencoder").click().run()
     assert not at.exception
-    assert at.session_state["ae_bottleneck"] == best.recipe.bottleneck and at.session_state["ae_lr"] == best.values["lr"]
+    assert at.session_state["ae_bottleneck"] == best.recipe.bottleneck
+    assert at.session_state["ae_lr"] == best.values["lr"]

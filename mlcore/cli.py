@@ -153,7 +153,8 @@ def recipe_from_args(args) -> ClassifierRecipe:
 
 
 def _train_options(recipe: ClassifierRecipe, dataset: str | None, split_seed: int) -> dict[str, list[str]]:
-    """Each of `train`'s options as the tokens that give the recipe's value ([] for a flag left off)."""
+    """Each of `train`'s options as the tokens that give the recipe's value ([] for a flag left off); the
+    learning rate in full, so that a tuned trial's command trains exactly what the trial trained."""
     t, aug = recipe.train, recipe.augmentation
     return {"--dataset": [dataset] if dataset else [], "--split-seed": [str(split_seed)], "--arch": [recipe.arch],
             **({"--hidden": [str(h) for h in recipe.hidden], "--activation": [recipe.activation],
@@ -162,7 +163,7 @@ def _train_options(recipe: ClassifierRecipe, dataset: str | None, split_seed: in
                 "--kernel-size": [str(recipe.kernel_size)]}),
             "--dropout": [f"{recipe.dropout:g}"], "--synthetic": [str(recipe.synthetic)],
             "--no-standardize": [] if recipe.standardize else [""], "--optimizer": [recipe.optimizer],
-            "--lr": [f"{recipe.lr:.6g}"], "--momentum": [f"{recipe.momentum:g}"],
+            "--lr": [repr(recipe.lr)], "--momentum": [f"{recipe.momentum:g}"],
             "--weight-decay": [f"{recipe.weight_decay:g}"], "--batch-size": [str(t.batch_size)],
             "--epochs": [str(t.epochs)], "--decay-step": [str(t.decay_step)], "--decay-factor": [f"{t.decay_factor:g}"],
             "--no-balance": [] if t.balance else [""], "--augment": [""] if aug else [],

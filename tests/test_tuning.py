@@ -92,7 +92,7 @@ def test_an_autoencoder_epoch_reports_the_psnr_of_its_mean_squared_error():
 def test_the_best_command_trains_the_same_recipe():
     from mlcore.cli import build_parser, recipe_from_args
 
-    recipe = apply(SMALL, {"lr": 0.00123456, "batch": 16, "layers": 2, "width": 512}, epochs=12)
+    recipe = apply(SMALL, {"lr": 0.0007284358486253266, "batch": 16, "layers": 2, "width": 512}, epochs=12)
     argv = train_command(recipe, "handwriting").split()[3:]
     assert recipe_from_args(build_parser().parse_args(argv)) == recipe
 

@@ -122,7 +122,7 @@ def _forget_ended() -> None:
     searches, now = _searches(), time.monotonic()
     for owner, search in list(searches.items()):
         if search.ended is not None and now - search.ended > KEEP_ENDED:
-            del searches[owner]
+            searches.pop(owner, None)   # another session may have just done so
 
 
 def trials_table(search: Search) -> pd.DataFrame:

@@ -3,20 +3,7 @@ from dataclasses import replace
 import streamlit as st
 
 from dashboard.training_view import dataset_select, datasets_offered
-from dashboard.tune_view import (
-    KINDS,
-    STARTS,
-    VALUE_FORMATS,
-    describe_base,
-    my_search,
-    open_trial,
-    range_inputs,
-    start_search,
-    study_figures,
-    trials_table,
-    use_for_ocr,
-    value_text,
-)
+from dashboard.tune_view import KINDS, STARTS, describe_base, my_search, range_inputs, show_search, start_search
 from mlcore.tuning.search import RUNNING
 from mlcore.tuning.space import SEARCHABLE
 from mlcore.tuning.study import OBJECTIVES, PRUNERS, Budget
@@ -76,53 +63,5 @@ if search is None:
 
 
 # ------------------------------------------------------------------ the search, live and after
-@st.fragment(run_every=1.0)
-def live() -> None:
-    if search.state != RUNNING:
-        st.rerun()
-    ended = sum(t.state != RUNNING for t in search.trials)
-    st.progress(ended / search.budget.trials, text=f"{search.spec.name}: {ended} of {search.budget.trials} "
-                f"trials ended, up to {search.parallel} at a time")
-    st.button("Stop the search", on_click=search.stop,
-              help="No more trials; the running ones stop and are saved as stopped runs")
-    results()
-
-
-def results() -> None:
-    table = trials_table(search)
-    objective = search.spec.objective
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={objective: st.column_config.NumberColumn(search.spec.objective_label,
-                                                                         format=VALUE_FORMATS[search.spec.kind]),
-                                "lr": st.column_config.NumberColumn(format="%.3g")})
-    # Rebuilt when a trial ends (importances cost a model fit), not at every epoch of every viewer's page.
-    stamp = (id(search), sum(t.state != RUNNING for t in search.trials))
-    cached = st.session_state.get("tune_figures")
-    if cached is None or cached[0] != stamp:
-        cached = st.session_state["tune_figures"] = (stamp, study_figures(search.study, search.spec.objective_label))
-    if cached[1]:
-        for tab, (name, fig) in zip(st.tabs(list(cached[1])), cached[1].items()):
-            tab.plotly_chart(fig, width="stretch", key=f"tune_fig_{name}")
-
-
 with shown:
-    if search.state == RUNNING:
-        live()
-        st.stop()
-    if search.message:
-        st.info(f"The search ended: {search.message}.")
-    best = search.best()
-    if best is None:
-        st.warning("No trial finished, so there is no best one.")
-        results()
-        st.stop()
-    cols = st.columns([2, 1, 1])
-    cols[0].metric(f"Best: trial {best.number}", value_text(search.spec, best.value), help=search.spec.objective_label)
-    cols[0].caption(best.name.split(": ", 1)[-1])
-    page = "Train" if search.spec.kind == "classifier" else "Autoencoder"
-    if cols[1].button(f"Open in {page}", width="stretch", help=f"The {page} page with this trial's settings"):
-        open_trial(best, search.spec)
-    if best.run_id and search.spec.kind == "classifier" and cols[2].button(
-            "Use for OCR", width="stretch", help="Read photographed pages with this trial's network"):
-        use_for_ocr(best.run_id)
-    results()
+    show_search(search)

@@ -208,3 +208,61 @@ def use_for_ocr(run_id: str) -> None:
         return
     st.session_state["ocr_model_path"] = str(run.model_path)
     st.switch_page("app_pages/ocr.py")
+
+
+def show_search(search: Search) -> None:
+    """The visitor's search: followed live while it runs, else how it ended, its best trial and results."""
+    if search.state == RUNNING:
+        _live(search)
+        return
+    if search.message:
+        st.info(f"The search ended: {search.message}.")
+    best = search.best()
+    if best is None:
+        st.warning("No trial finished, so there is no best one.")
+    else:
+        _best_trial(search, best)
+    _results(search)
+
+
+@st.fragment(run_every=1.0)
+def _live(search: Search) -> None:
+    if search.state != RUNNING:
+        st.rerun()
+    ended = sum(t.state != RUNNING for t in search.trials)
+    st.progress(ended / search.budget.trials, text=f"{search.spec.name}: {ended} of {search.budget.trials} "
+                f"trials ended, up to {search.parallel} at a time")
+    st.button("Stop the search", on_click=search.stop,
+              help="No more trials; the running ones stop and are saved as stopped runs")
+    _results(search)
+
+
+def _best_trial(search: Search, best: Trial) -> None:
+    spec = search.spec
+    cols = st.columns([2, 1, 1])
+    cols[0].metric(f"Best: trial {best.number}", value_text(spec, best.value), help=spec.objective_label)
+    cols[0].caption(best.name.split(": ", 1)[-1])
+    page = "Train" if spec.kind == "classifier" else "Autoencoder"
+    if cols[1].button(f"Open in {page}", width="stretch", help=f"The {page} page with this trial's settings"):
+        open_trial(best, spec)
+    if best.run_id and spec.kind == "classifier" and cols[2].button(
+            "Use for OCR", width="stretch", help="Read photographed pages with this trial's network"):
+        use_for_ocr(best.run_id)
+
+
+def _results(search: Search) -> None:
+    """The table of trials, and Optuna's figures of the study."""
+    spec = search.spec
+    st.dataframe(trials_table(search), hide_index=True, width="stretch",
+                 column_config={spec.objective: st.column_config.NumberColumn(spec.objective_label,
+                                                                              format=VALUE_FORMATS[spec.kind]),
+                                "lr": st.column_config.NumberColumn(format="%.3g")})
+    # Rebuilt when a trial ends (importances cost a model fit), not at every epoch of every viewer's page.
+    stamp = (id(search), sum(t.state != RUNNING for t in search.trials))
+    cached = st.session_state.get("tune_figures")
+    if cached is None or cached[0] != stamp:
+        cached = st.session_state["tune_figures"] = (stamp, study_figures(search.study, spec.objective_label))
+    figures = cached[1]
+    if figures:
+        for tab, (name, fig) in zip(st.tabs(list(figures)), figures.items()):
+            tab.plotly_chart(fig, width="stretch", key=f"tune_fig_{name}")

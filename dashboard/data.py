@@ -61,3 +61,9 @@ def forget_datasets() -> None:
     """After the data directory changed (a download): every session sees what is there now."""
     for cached in (_dataset, _dataset_names, _sizes):
         cached.clear()
+
+
+def sample_count(name: str) -> int | None:
+    """All the samples of a usable dataset (what a training's memory is judged by), or None without it."""
+    sizes = usable_datasets().get(name)
+    return None if sizes is None else sum(split["n"] for split in sizes.values())

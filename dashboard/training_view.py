@@ -5,7 +5,7 @@ from dataclasses import asdict
 
 import streamlit as st
 
-from dashboard.data import usable_datasets
+from dashboard.data import sample_count, usable_datasets
 from dashboard.figures import learning_curves
 from dashboard.get_data import SYNTHETIC_NOTE, get_data_panel
 from dashboard.jobs import executor, visitor, visitor_alive
@@ -27,11 +27,10 @@ def start_job(job_key: str, runs: list, dataset: str) -> None:
     lim = limits()
     if lim is None:
         return
-    sizes = usable_datasets().get(dataset)
-    if sizes is None:
+    n_samples = sample_count(dataset)
+    if n_samples is None:
         st.error(f"Not started: there is no {dataset!r} data on this server.")
         return
-    n_samples = sum(split["n"] for split in sizes.values())
     try:
         for _, recipe in runs:
             lim.check_training(recipe, n_samples)

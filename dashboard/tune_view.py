@@ -11,6 +11,7 @@ import streamlit as st
 
 from dashboard.autoencoder_settings import OPTIMIZER_NAMES, AutoencoderSettings
 from dashboard.autoencoder_settings import PRESETS as AUTOENCODER_PRESETS
+from dashboard.data import sample_count
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import limits, registry
 from dashboard.train_settings import ARCHS, LEARNING_RATES, PRESETS, TrainSettings
@@ -82,7 +83,7 @@ def start_search(name: str, base, ranges: list[dict], budget: Budget, pruner: st
     if budget.trials > lim.runs_per_owner:
         return f"at most {lim.runs_per_owner} trials: each is a run you keep, and you may keep {lim.runs_per_owner}"
     spec = StudySpec(name, base.recipe(), space, budget.epochs, base.dataset, pruner=pruner, seed=base.seed)
-    samples = _samples(base.dataset)
+    samples = sample_count(base.dataset) or 0
     lim.check_training(apply(spec.base, _largest(space), budget.epochs), samples)
     ex = executor()
     if ex is None:
@@ -110,12 +111,6 @@ def _largest(space: tuple) -> dict:
     """The values of the space's biggest network, to refuse a search with trials over the limits."""
     return {r.name: (max(r.choices) if r.choices else r.high) for r in space
             if r.name in ("batch", "layers", "width", "code")}
-
-
-def _samples(dataset: str) -> int:
-    from dashboard.data import usable_datasets
-
-    return sum(split["n"] for split in usable_datasets().get(dataset, {}).values())
 
 
 def _forget_ended() -> None:

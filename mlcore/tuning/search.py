@@ -155,9 +155,9 @@ class Search:
                 self.executor.control(trial.job, STOP)
 
     def _start_trials(self) -> None:
-        free = self.parallel - len(self.executor.jobs_of(self.owner))
         if self.clock() < self._retry_at:
             return
+        free = self.parallel - len(self.executor.jobs_of(self.owner))
         while free > 0 and len(self.trials) < self.budget.trials:
             trial = self._ask()
             self.trials.append(trial)

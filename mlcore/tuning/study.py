@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from mlcore.tuning.space import Range, check_space, model_of
 
@@ -53,7 +53,6 @@ class StudySpec:
     split_seed: int = 0
     pruner: str = "median"
     seed: int = 0                      # the sampler's
-    objective: str = field(init=False, default="")
 
     def __post_init__(self):
         name = self.name.strip()
@@ -64,11 +63,15 @@ class StudySpec:
         if self.pruner not in PRUNERS:
             raise ValueError(f"unknown pruner {self.pruner!r}; choose one of {', '.join(PRUNERS)}")
         object.__setattr__(self, "name", name)
-        object.__setattr__(self, "objective", OBJECTIVES[_kind(self.base)][0])
 
     @property
     def kind(self) -> str:
         return _kind(self.base)
+
+    @property
+    def objective(self) -> str:
+        """The key of the run's summary a trial is scored by."""
+        return OBJECTIVES[self.kind][0]
 
     @property
     def objective_label(self) -> str:

@@ -11,7 +11,8 @@ from mlcore.model_io import ModelFileError
 st.title("How neural networks read handwriting")
 st.markdown(
     "Neural networks written from scratch in numpy (`mlcore`): fully connected and convolutional, "
-    "trained on real handwritten letters (NIST) and digits (MNIST). Every step - initialisation, "
+    "trained on real handwritten letters (NIST), digits (MNIST) and pen-written characters (Chars74K). "
+    "Every step - initialisation, "
     "backpropagation, optimizers - is our own code, checked against numerical gradients."
 )
 
@@ -54,6 +55,15 @@ if test:
     cols[0].metric("Test letters", f"{test['letters']['accuracy']:.1%}")
     cols[1].metric("Test digits", f"{test['digits']['accuracy']:.1%}")
     cols[2].metric("Balanced accuracy", f"{test['balanced_accuracy']:.1%}")
+    within = test.get("within_group")
+    if within:
+        st.caption(f"Told whether each character is a letter or a digit, it reads letters "
+                   f"{within['letters']['accuracy']:.1%} and digits {within['digits']['accuracy']:.1%}: the rest "
+                   "of the gap is look-alikes across the groups (0/O, 1/I, 2/Z, 5/S), which a word's context "
+                   "settles on a page.")
+    if test.get("sources"):
+        st.caption("Test accuracy per source: " + ", ".join(
+            f"{name} {s['accuracy']:.1%} ({s['n']:,})" for name, s in test["sources"].items()) + ".")
 training = meta.get("training", {})
 if training.get("command"):
     st.caption(f"Made by: `{training['command']}`")

@@ -16,7 +16,7 @@ from mlcore.architectures import build_cnn, build_mlp
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import Dataset
 from mlcore.data.synthetic import synthetic_set
-from mlcore.metrics import classification_report
+from mlcore.metrics import evaluate_splits
 from mlcore.network import Network
 from mlcore.optimizers import make_optimizer
 from mlcore.provenance import TrainedModel, trained_metadata
@@ -98,9 +98,7 @@ def train_classifier(dataset: Dataset, recipe: ClassifierRecipe, *, command: str
     result = fit(network, optimizer, X, y, recipe.train,
                  valid=(dataset.valid.X, dataset.valid.y), augment=recipe.augmentation,
                  callbacks=callbacks, should_stop=should_stop)
-    predictions = {name: network.predict(split.X) for name, split in dataset.splits().items()}
-    metrics = {name: classification_report(split.y, predictions[name], dataset.classes)
-               for name, split in dataset.splits().items()}
+    predictions, metrics = evaluate_splits(network, dataset)
     metadata = trained_metadata(KIND, dataset, recipe.to_dict(), result, network, metrics, command)
     return TrainedClassifier(network, result, metrics, metadata, predictions)
 

@@ -249,8 +249,13 @@ def _train_on_cluster(args, recipe, command, callbacks) -> tuple:
 
 def _accuracies(report: dict) -> dict:
     """The headline numbers of a classification_report."""
-    return {"accuracy": report["accuracy"], "balanced_accuracy": report["balanced_accuracy"],
-            "letters": report["letters"]["accuracy"], "digits": report["digits"]["accuracy"]}
+    out = {"accuracy": report["accuracy"], "balanced_accuracy": report["balanced_accuracy"],
+           "letters": report["letters"]["accuracy"], "digits": report["digits"]["accuracy"]}
+    if "within_group" in report:
+        out["within_group"] = {group: r["accuracy"] for group, r in report["within_group"].items()}
+    if "sources" in report:
+        out["sources"] = {name: r["accuracy"] for name, r in report["sources"].items()}
+    return out
 
 
 def _train(args) -> int:
@@ -380,7 +385,7 @@ def _add_evaluate(sub) -> None:
 def _evaluate(args) -> int:
     path = args.model or default_classifier_path()
     model = load_classifier(path)
-    X, y = load_labelled_file(args.data)
+    X, y, _ = load_labelled_file(args.data)
     report = classification_report(y, model.network.predict(X), model.classes)
     _print_json({"data": str(args.data), "model": str(path), **report})
     return 0
@@ -458,7 +463,7 @@ def _autoencoder_evaluate(args) -> int:
     path = args.model or default_autoencoder_path()
     model = load_autoencoder(path)
     if args.data is not None:
-        X, y = load_labelled_file(args.data)
+        X, y, _ = load_labelled_file(args.data)
         source = str(args.data)
     else:
         dataset = load_dataset(model.metadata.get("data", {}).get("dataset"), args.data_dir)

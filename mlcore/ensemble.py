@@ -23,7 +23,7 @@ import numpy as np
 
 from mlcore.layers import Layer, layer_from_config, spec_parameter_shapes
 from mlcore.losses import log_softmax
-from mlcore.metrics import classification_report
+from mlcore.metrics import evaluate_splits
 from mlcore.network import Network
 from mlcore.provenance import model_metadata
 
@@ -165,8 +165,7 @@ def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Ne
         raise ValueError(f"the members were not all trained on this {dataset.name!r} data and split "
                          "(their recorded data fingerprints differ from it)")
     network = ensemble([m.network for m in models])
-    metrics = {name: classification_report(split.y, network.predict(split.X), dataset.classes)
-               for name, split in dataset.splits().items()}
+    _, metrics = evaluate_splits(network, dataset)
     training = {"command": command, "ensemble_of": [m.metadata.get("training", {}).get("command") for m in models]}
     metadata = model_metadata("classifier", dataset, network, metrics, training)
     metadata["members"] = [{"description": m.network.describe(), "metrics": m.metadata.get("metrics", {})}

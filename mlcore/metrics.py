@@ -46,18 +46,64 @@ def most_confused_pairs(cm: np.ndarray, classes=CLASSES, top: int = 10) -> list[
     return pairs
 
 
+def within_group_accuracy(y_true, proba) -> dict:
+    """Accuracy when the reader is told whether each character is a letter or a digit: the best class
+    within the true group. What remains is shape within the group; the rest of the 36-way error is
+    look-alikes across groups (0/O, 1/I, 2/Z, 5/S), which only context can settle.
+
+    y_true: (n,) class indices; proba: (n, 36) class probabilities."""
+    y_true, proba = np.asarray(y_true), np.asarray(proba)
+    letters = is_letter(y_true)
+    letter_cols = is_letter(np.arange(proba.shape[1]))
+    out = {}
+    for name, rows, cols in (("letters", letters, letter_cols), ("digits", ~letters, ~letter_cols)):
+        pred = np.where(cols, proba[rows], -np.inf).argmax(axis=1)
+        out[name] = {"n": int(rows.sum()), "accuracy": accuracy(y_true[rows], pred)}
+    return out
+
+
+def source_report(y_true, y_pred, source, source_names) -> dict:
+    """Accuracy (all, letters, digits) on each source's samples; source: (n,) indices into source_names."""
+    y_true, y_pred, source = np.asarray(y_true), np.asarray(y_pred), np.asarray(source)
+    out = {}
+    for k, name in enumerate(source_names):
+        rows = source == k
+        if rows.any():
+            out[name] = _group_accuracies(y_true[rows], y_pred[rows])
+    return out
+
+
+def _group_accuracies(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    letters = is_letter(y_true)
+    return {"n": int(len(y_true)), "accuracy": accuracy(y_true, y_pred),
+            "letters": {"n": int(letters.sum()), "accuracy": accuracy(y_true[letters], y_pred[letters])},
+            "digits": {"n": int((~letters).sum()), "accuracy": accuracy(y_true[~letters], y_pred[~letters])}}
+
+
+def evaluate_splits(network, dataset) -> tuple[dict, dict]:
+    """Predictions and a classification_report (with within-group and per-source accuracies) for
+    every split of a dataset; network is anything with predict_proba."""
+    predictions, reports = {}, {}
+    for name, split in dataset.splits().items():
+        proba = network.predict_proba(split.X)
+        predictions[name] = proba.argmax(axis=1)
+        reports[name] = classification_report(split.y, predictions[name], dataset.classes)
+        if len(split.y):
+            reports[name]["within_group"] = within_group_accuracy(split.y, proba)
+        if split.source is not None:
+            reports[name]["sources"] = source_report(split.y, predictions[name], split.source,
+                                                     dataset.source_names)
+    return predictions, reports
+
+
 def classification_report(y_true, y_pred, classes=CLASSES) -> dict:
     """Everything the CLI and the dashboard report about a classifier on labelled data."""
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     cm = confusion_matrix(y_true, y_pred, len(classes))
     per_class = per_class_accuracy(y_true, y_pred, len(classes))
-    letters = is_letter(y_true)
     return {
-        "n": int(len(y_true)),
-        "accuracy": accuracy(y_true, y_pred),
+        **_group_accuracies(y_true, y_pred),
         "balanced_accuracy": balanced_accuracy(y_true, y_pred, len(classes)),
-        "letters": {"n": int(letters.sum()), "accuracy": accuracy(y_true[letters], y_pred[letters])},
-        "digits": {"n": int((~letters).sum()), "accuracy": accuracy(y_true[~letters], y_pred[~letters])},
         "per_class": {c: (None if np.isnan(a) else float(a)) for c, a in zip(classes, per_class)},
         "most_confused": most_confused_pairs(cm, classes),
     }

@@ -1,4 +1,5 @@
 import gzip
+import json
 
 import numpy as np
 import pytest
@@ -7,8 +8,15 @@ from conftest import need_real_data
 
 from mlcore.data.audit import audit_labels
 from mlcore.data.augment import Augmentation
-from mlcore.data.classes import CLASSES
-from mlcore.data.datasets import available_datasets, dataset_summary, load_dataset, stratified_split
+from mlcore.data.classes import CLASSES, is_letter
+from mlcore.data.datasets import (
+    available_datasets,
+    dataset_summary,
+    load_dataset,
+    pooled_split,
+    stratified_split,
+    writer_split,
+)
 from mlcore.data.formats import (
     DataFormatError,
     load_idx_digits,
@@ -23,6 +31,7 @@ from mlcore.data.glyphs import (
     normalize_rows,
     rows_to_images,
 )
+from mlcore.data.strokes import PEN_WIDTH, draw_sample, load_strokes
 
 
 def _write_idx(path, array):
@@ -230,7 +239,7 @@ def test_real_digits_match_the_letters_scale_and_stroke(real_dataset):
 def test_real_letters_mat_file():
     need_real_data()
     from mlcore.data.paths import data_dir
-    X, y = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
+    X, y, _ = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
     assert X.shape == (1040, 1024) and np.bincount(y).tolist() == [40] * 26
 
 
@@ -250,3 +259,93 @@ def test_a_block_of_one_letter_under_another_label_is_left_out(real_dataset):
     assert audit_labels([X[thirds == t] for t in range(3)], [y[thirds == t] for t in range(3)], len(CLASSES)) == []
     # the real pool: that one block is named and left out, nothing else
     assert len(real_dataset.notes) == 1 and "its 50 samples labelled R read as U" in real_dataset.notes[0]
+
+
+# ---------------------------------------------------------------- pen strokes (Chars74K)
+def _strokes_file(path, samples):
+    path.write_text(json.dumps(samples))
+    return path
+
+
+def test_a_drawn_stroke_is_a_bar_of_the_pen_width_at_the_glyph_extent():
+    # One horizontal stroke: ink only on its rows, EXTENT long, PEN_WIDTH thick (area / length).
+    ink = draw_sample([np.array([[100.0, 300.0], [600.0, 300.0]])])
+    rows = np.flatnonzero(ink.max(axis=1) > 0.5)
+    cols = np.flatnonzero(ink.max(axis=0) > 0.5)
+    assert abs(len(cols) - EXTENT) <= 1
+    assert abs(ink.sum() / len(cols) - PEN_WIDTH) < 0.35 and len(rows) <= np.ceil(PEN_WIDTH) + 1
+    # A dot (one point) is a round blot, not nothing.
+    assert draw_sample([np.array([[5.0, 5.0]])]).sum() > 1
+
+
+def test_a_strokes_file_gives_rows_labels_and_the_writer_of_each_sample(tmp_path):
+    bar = [[[0, 0], [0, 100]]]
+    cross = [[[0, 0], [100, 100]], [[0, 100], [100, 0]]]
+    path = _strokes_file(tmp_path / "x_strokes.json", {"X": [cross, cross, cross], "1": [bar, bar, bar]})
+    X, y, writers = load_labelled_file(path)
+    assert X.shape == (6, 1024) and X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1
+    assert [CLASSES[k] for k in y] == list("XXX111") and writers.tolist() == [0, 1, 2, 0, 1, 2]
+    assert np.allclose(X[0], X[1]) and not np.allclose(X[0], X[3])
+    upright = rows_to_images(X[3:4])[0] < 0.5     # the bar is vertical, upright
+    assert np.ptp(np.nonzero(upright)[0]) > 3 * np.ptp(np.nonzero(upright)[1])
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "not a JSON file"),
+    ('{"a": []}', "unknown classes"),
+    ('{"A": [[[[0, 0], [1, NaN]]]]}', "finite"),
+    ('{"A": [[[[0, 0], [1]]]]}', r"\[x, y\] numbers"),
+    ('{"A": [[]]}', "1 to"),
+    ('{"A": [[' + ",".join(["[[0, 0]]"] * 65) + "]]}", "1 to 64 strokes"),
+    ('{"A": [[[' + ",".join(["[0, 0]"] * 5001) + "]]]}", "more than 5000 points"),
+    ('{"A": 3}', "list of samples"),
+])
+def test_bad_strokes_files_raise_a_clear_error(tmp_path, content, message):
+    path = tmp_path / "bad_strokes.json"
+    path.write_text(content)
+    with pytest.raises(DataFormatError, match=message):
+        load_labelled_file(path)
+
+
+def test_a_writer_split_never_puts_one_writer_in_two_splits():
+    writers = np.tile(np.arange(55), 36)
+    parts = writer_split(writers, seed=3)
+    sets = [set(writers[p]) for p in parts]
+    assert [len(s) for s in sets] == [33, 11, 11]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+    assert sorted(np.concatenate(parts).tolist()) == list(range(len(writers)))
+    assert [p.tolist() for p in writer_split(writers, seed=3)] == [p.tolist() for p in parts]
+
+
+def test_real_chars74k_is_drawn_at_the_nist_stroke_width_and_split_by_writer(real_dataset):
+    from mlcore.data.paths import data_dir
+    need_real_data()
+    path = data_dir() / "chars74k" / "chars74k_strokes.json"
+    X, y, writers = load_labelled_file(path)
+    assert X.shape == (1980, 1024) and np.bincount(y).tolist() == [55] * 36
+    nist, _, _ = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
+    (drawn_width, drawn_extent), (nist_width, nist_extent) = _ink_stats(X[::4]), _ink_stats(nist[::4])
+    assert abs(drawn_width - nist_width) <= 0.1 * nist_width, (drawn_width, nist_width)
+    assert abs(drawn_extent - nist_extent) <= 2, (drawn_extent, nist_extent)
+    parts = pooled_split([path], [y], seed=0, writers=[writers])
+    seen = [set(writers[p]) for p in parts]
+    assert not (seen[0] & seen[2] or seen[1] & seen[2] or seen[0] & seen[1])
+    # In the pool: every source in every split, reported by name.
+    assert real_dataset.source_names == ["chars74k", "mnist-8000", "nist26_valid_2016oct", "nist26_valid_subset"]
+    for split in real_dataset.splits().values():
+        assert set(np.unique(split.source)) == {0, 1, 2, 3}
+        assert is_letter(split.y[split.source >= 2]).all() and not is_letter(split.y[split.source == 1]).any()
+
+
+def test_drawn_strokes_are_kept_in_the_cache_and_a_damaged_cache_is_drawn_again(tmp_path):
+    cross = [[[0, 0], [100, 100]], [[0, 100], [100, 0]]]
+    path = _strokes_file(tmp_path / "x_strokes.json", {"X": [cross, cross], "O": [[[[0, 0], [9, 0], [9, 9]]]] * 2})
+    cache = tmp_path / "cache"
+    drawn = load_strokes(path, cache)
+    (kept,) = cache.iterdir()
+    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(drawn, load_strokes(path, cache)))
+    kept.write_bytes(b"not an npz")
+    assert all(np.array_equal(a, b) for a, b in zip(drawn, load_strokes(path, cache)))
+    # Another file's content is another entry, never the first one's characters.
+    _strokes_file(path, {"X": [cross]})
+    assert len(load_strokes(path, cache)[0]) == 1 and len(list(cache.iterdir())) == 2

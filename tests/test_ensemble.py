@@ -7,7 +7,7 @@ from test_cli import _tiny_data_dir
 
 from mlcore.architectures import build_mlp
 from mlcore.cli import main
-from mlcore.data.paths import default_classifier_path
+from mlcore.data.paths import autoencoders_dir, default_classifier_path, models_dir
 from mlcore.ensemble import Average, ensemble, members
 from mlcore.gradcheck import gradient_check
 from mlcore.losses import softmax
@@ -157,3 +157,19 @@ def test_the_shipped_ensemble_beats_each_member_on_valid():
     meta = load_model(default_classifier_path()).metadata
     ours = meta["metrics"]["valid"]["balanced_accuracy"]
     assert all(ours > m["metrics"]["valid"]["balanced_accuracy"] for m in meta["members"])
+
+
+def test_every_shipped_model_was_trained_on_todays_data_and_its_figures_are_true(real_dataset):
+    """A model's recorded test figures describe a clean test split only if the data it was trained on is
+    the data the split is made from today; and the recorded figures are what the model scores."""
+    for path in [*models_dir().glob("*.npz"), *autoencoders_dir().glob("*.npz")]:
+        assert load_model(path).metadata["data"]["fingerprint"] == real_dataset.fingerprint(), path
+    model = load_model(default_classifier_path())
+    recorded = model.metadata["metrics"]["test"]
+    pred = model.network.predict(real_dataset.test.X)
+    letters = real_dataset.test.y < 26
+    assert recorded["letters"]["accuracy"] == pytest.approx(np.mean(pred[letters] == real_dataset.test.y[letters]))
+    assert recorded["digits"]["accuracy"] == pytest.approx(np.mean(pred[~letters] == real_dataset.test.y[~letters]))
+    chars74k = real_dataset.test.source == real_dataset.source_names.index("chars74k")
+    assert recorded["sources"]["chars74k"]["accuracy"] == pytest.approx(
+        np.mean(pred[chars74k] == real_dataset.test.y[chars74k]))

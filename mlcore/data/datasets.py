@@ -1,11 +1,12 @@
 """Datasets built from whatever real handwriting the data directory holds.
 
 - 'nist36': the homework's own nist36_train/valid/test.mat, used as they are.
-- 'handwriting': every other letters .mat file and digits IDX file found,
-  pooled and split train/valid/test per class (stratified) with a fixed seed.
+- 'handwriting': every other letters .mat file, digits IDX file and pen strokes file found,
+  pooled and split train/valid/test per class (stratified) with a fixed seed; a file that knows
+  its writers (the strokes) is split by writer, so that no writer is in two splits.
 - 'synthetic': characters the project draws itself from stroke fonts, always
   there (the offline default); not real handwriting, and named so everywhere.
-Class imbalance (the shared data has 20x more digits than letters) is handled
+Class imbalance (the shared data holds more than twice as many digits as letters) is handled
 in training by balanced sampling, so the splits keep every real sample.
 """
 from __future__ import annotations
@@ -19,7 +20,15 @@ import numpy as np
 
 from mlcore.data.audit import audit_labels
 from mlcore.data.classes import CLASSES, is_letter
-from mlcore.data.formats import DataFormatError, labels_of_file, load_labelled_file, load_mat, read_idx
+from mlcore.data.formats import (
+    STROKES_SUFFIX,
+    DataFormatError,
+    is_strokes_file,
+    labels_of_file,
+    load_labelled_file,
+    load_mat,
+    read_idx,
+)
 from mlcore.data.paths import cache_dir, data_dir
 from mlcore.data.synthetic import PER_CLASS, synthetic_splits
 
@@ -37,6 +46,7 @@ class DataNotFoundError(FileNotFoundError):
 class Split:
     X: np.ndarray  # (N, 1024) float32 rows in the NIST convention
     y: np.ndarray  # (N,) int64 indices into CLASSES
+    source: np.ndarray | None = None  # (N,) indices into the dataset's source_names, when pooled
 
     def __len__(self):
         return len(self.y)
@@ -50,6 +60,7 @@ class Dataset:
     valid: Split
     test: Split
     sources: list[str] = field(default_factory=list)
+    source_names: list[str] = field(default_factory=list)   # one per source file: what Split.source indexes
     classes: tuple[str, ...] = CLASSES
     notes: list[str] = field(default_factory=list)   # what the loader left out, and why
 
@@ -73,12 +84,12 @@ def _counts(y: np.ndarray) -> dict[str, int]:
 
 
 def find_data_files(root: Path) -> list[Path]:
-    """Letter .mat files and IDX image files under root (models, runs and pages skipped)."""
+    """Letter .mat files, IDX image files and strokes files under root (models, runs and pages skipped)."""
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in sorted(filenames):
-            if name.endswith(".mat") or "-images-idx3-ubyte" in name:
+            if name.endswith(".mat") or "-images-idx3-ubyte" in name or is_strokes_file(Path(name)):
                 found.append(Path(dirpath) / name)
     return found
 
@@ -145,23 +156,37 @@ def _raw_rows(path: Path, n: int) -> list[bytes] | None:
     return [row.tobytes() for row in read_idx(path).reshape(n, -1)] if "idx3-ubyte" in path.name else None
 
 
-def pooled_split(files: list[Path], ys: list[np.ndarray], seed: int,
-                 keep: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Indices of train, valid and test into the files' samples concatenated (ys: each file's labels;
-    keep: False for samples left out of every split).
+def writer_split(writers: np.ndarray, seed: int, fractions=SPLIT_FRACTIONS) -> tuple[np.ndarray, ...]:
+    """Indices of train/valid/test with every writer's samples in one of them only."""
+    ids = np.random.default_rng(seed).permutation(np.unique(writers))
+    n_valid, n_test = int(round(fractions[1] * len(ids))), int(round(fractions[2] * len(ids)))
+    groups = np.split(ids, [len(ids) - n_valid - n_test, len(ids) - n_test])
+    return tuple(np.flatnonzero(np.isin(writers, g)) for g in groups)
 
-    A publisher's training part goes to train and valid only, its test part to test only, other files
-    are split per class; a training sample that is also a test sample (the shared 8,000 MNIST digits
-    come from MNIST's test set) is left out, so that no test sample is ever trained on."""
-    y, parts = np.concatenate(ys), [published_part(f) for f in files]
+
+def pooled_split(files: list[Path], ys: list[np.ndarray], seed: int, keep: np.ndarray | None = None,
+                 writers: list[np.ndarray | None] | None = None) -> tuple[np.ndarray, ...]:
+    """Indices of train, valid and test into the files' samples concatenated (ys: each file's labels;
+    keep: False for samples left out of every split; writers: each file's writer per sample, or None).
+
+    A file that knows its writers is split by writer; a publisher's training part goes to train and
+    valid only, its test part to test only; other files are split per class. A training sample that is
+    also a test sample (the shared 8,000 MNIST digits come from MNIST's test set) is left out, so that
+    no test sample is ever trained on."""
+    writers = writers or [None] * len(files)
+    y = np.concatenate(ys)
+    parts = [published_part(f) if w is None else "writers" for f, w in zip(files, writers)]
     bounds = np.cumsum([0] + [len(labels) for labels in ys])
     chosen: list[list[np.ndarray]] = [[], [], []]
     for part, fractions in ((None, SPLIT_FRACTIONS), ("train", (0.8, 0.2, 0.0)), ("test", (0.0, 0.0, 1.0))):
-        if part not in parts:
-            continue
-        idx = np.concatenate([np.arange(bounds[k], bounds[k + 1]) for k, p in enumerate(parts) if p == part])
-        for out, sel in zip(chosen, stratified_split(y[idx], seed, fractions)):
-            out.append(idx[sel])
+        if part in parts:
+            idx = np.concatenate([np.arange(bounds[k], bounds[k + 1]) for k, p in enumerate(parts) if p == part])
+            for out, sel in zip(chosen, stratified_split(y[idx], seed, fractions)):
+                out.append(idx[sel])
+    for k, w in enumerate(writers):
+        if w is not None:
+            for out, sel in zip(chosen, writer_split(w, seed)):
+                out.append(bounds[k] + sel)
     train, valid, test = (np.sort(np.concatenate(c)) for c in chosen)
     if keep is not None:
         train, valid, test = (ids[keep[ids]] for ids in (train, valid, test))
@@ -205,13 +230,23 @@ def load_dataset(name: str | None = None, root: Path | str | None = None, seed: 
 
 def _pooled(files: list[Path], seed: int) -> Dataset:
     """The 'handwriting' pool: every file read, its labels audited, split (`pooled_split`)."""
-    xs, ys = zip(*(load_labelled_file(f) for f in files))
+    xs, ys, writers = zip(*(load_labelled_file(f) for f in files))
     X, y = np.concatenate(xs), np.concatenate(ys)
     wrong = audit_labels(list(xs), list(ys), len(CLASSES))
     keep = np.ones(len(y), dtype=bool)
     starts = np.cumsum([0] + [len(labels) for labels in ys])
     for block in wrong:
         keep[starts[block.file] + np.flatnonzero(ys[block.file] == block.label)] = False
-    parts = pooled_split(files, list(ys), seed, keep)
-    return Dataset("handwriting", *(Split(X[i], y[i]) for i in parts), sources=[str(f) for f in files],
+    parts = pooled_split(files, list(ys), seed, keep, list(writers))
+    source = np.repeat(np.arange(len(files)), [len(labels) for labels in ys])
+    return Dataset("handwriting", *(Split(X[i], y[i], source[i]) for i in parts), sources=[str(f) for f in files],
+                   source_names=[source_name(f) for f in files],
                    notes=[block.describe(files, CLASSES) for block in wrong])
+
+
+def source_name(path: Path) -> str:
+    """What a file's samples are reported as: its name without the format's suffixes."""
+    name = path.name
+    for suffix in (".gz", "-images-idx3-ubyte", ".mat", STROKES_SUFFIX):
+        name = name.removesuffix(suffix)
+    return name

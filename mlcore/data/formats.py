@@ -1,6 +1,6 @@
-"""Readers for the homework's .mat files and for (gzip) IDX image/label files.
+"""Readers for the homework's .mat files, (gzip) IDX image/label files and pen strokes files.
 
-Both return images in the NIST convention (rows of 1024 values, a 32x32 image
+All return images in the NIST convention (rows of 1024 values, a 32x32 image
 stored column-major, dark ink on white in [0, 1], float32), each character
 normalised by `glyphs.normalize_glyph`, and integer labels indexing CLASSES.
 """
@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import scipy.io
 
 from mlcore.data.classes import CLASSES
 from mlcore.data.glyphs import images_to_rows, normalize_glyphs, normalize_rows
+from mlcore.data.paths import cache_dir
+from mlcore.data.strokes import StrokeFormatError, load_strokes
 
 SPLITS = ("train", "valid", "test")
 IDX_MAGIC_UBYTE = 0x08
 MAX_IDX_BYTES = 512 * 2**20
+STROKES_SUFFIX = "_strokes.json"
 
 
 class DataFormatError(ValueError):
@@ -132,15 +136,32 @@ def load_idx_digits(images_path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     return images_to_rows(1.0 - normalize_glyphs(ink)), y
 
 
-def load_labelled_file(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """All labelled samples of one .mat file (its splits pooled) or one IDX images file."""
+class Samples(NamedTuple):
+    X: np.ndarray                  # (n, 1024) float32 rows in the NIST convention
+    y: np.ndarray                  # (n,) int64 indices into CLASSES
+    writers: np.ndarray | None     # (n,) writer of each sample, where the file says
+
+
+def is_strokes_file(path: Path) -> bool:
+    return path.name.endswith(STROKES_SUFFIX)
+
+
+def load_labelled_file(path: str | Path) -> Samples:
+    """All labelled samples of one .mat file (its splits pooled), one IDX images file or one pen
+    strokes file (`strokes.load_strokes`, the only kind that knows its writers)."""
     path = Path(path)
     if not path.exists():
         raise DataFormatError(f"{path}: no such file")
     if path.suffix == ".mat":
         splits = load_mat(path)
         xs, ys = zip(*splits.values())
-        return np.concatenate(xs), np.concatenate(ys)
+        return Samples(np.concatenate(xs), np.concatenate(ys), None)
     if "idx3-ubyte" in path.name:
-        return load_idx_digits(path)
-    raise DataFormatError(f"{path}: expected a .mat file or an IDX '...-images-idx3-ubyte[.gz]' file")
+        return Samples(*load_idx_digits(path), None)
+    if is_strokes_file(path):
+        try:
+            return Samples(*load_strokes(path, cache_dir()))
+        except StrokeFormatError as exc:
+            raise DataFormatError(str(exc)) from None
+    raise DataFormatError(f"{path}: expected a .mat file, an IDX '...-images-idx3-ubyte[.gz]' file or a "
+                          f"'...{STROKES_SUFFIX}' pen strokes file")

@@ -8,8 +8,6 @@ through the same `normalize_glyph` as every real character.
 """
 from __future__ import annotations
 
-import os
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from mlcore.data.augment import smooth_random_field
+from mlcore.data.cache import read_arrays, write_arrays
 from mlcore.data.classes import CLASSES
 from mlcore.data.glyphs import images_to_rows, normalize_glyph
 
@@ -125,38 +124,23 @@ def _cache_file(cache: Path, seed: int) -> Path:
     return cache / f"synthetic-v{CACHE_VERSION}-seed{seed}-{counts}.npz"
 
 
-def _read_cache(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            splits = {s: (f[f"{s}_X"], f[f"{s}_y"]) for s in PER_CLASS}
-    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):
-        return None   # absent or damaged: drawn again
-    ok = all(X.dtype == np.uint8 and X.shape == (n * len(CLASSES), 1024) and y.shape == (len(X),)
-             for (X, y), n in zip(splits.values(), PER_CLASS.values()))
-    return splits if ok else None
-
-
-def _write_cache(path: Path, splits: dict) -> None:
-    arrays = {f"{s}_{k}": a for s, (X, y) in splits.items() for k, a in (("X", X), ("y", y))}
-    part = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(part, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(part, path)   # two processes drawing at once each replace a whole file
-    except OSError:
-        part.unlink(missing_ok=True)   # a cache that cannot be written only makes the next start slower
+def _valid(arrays: dict[str, np.ndarray]) -> bool:
+    return all(arrays[f"{s}_X"].dtype == np.uint8 and arrays[f"{s}_X"].shape == (n * len(CLASSES), 1024)
+               and arrays[f"{s}_y"].shape == (n * len(CLASSES),) for s, n in PER_CLASS.items())
 
 
 def synthetic_splits(seed: int, cache: Path | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Train, valid and test splits of the synthetic set, rows as float32 (quantised to 8 bits, so that
     the cached copy and a fresh one are the same), drawn once per machine when `cache` is a folder."""
-    splits = _read_cache(_cache_file(cache, seed)) if cache else None
+    names = tuple(f"{s}_{k}" for s in PER_CLASS for k in "Xy")
+    arrays = read_arrays(_cache_file(cache, seed), names, _valid) if cache else None
+    splits = {s: (arrays[f"{s}_X"], arrays[f"{s}_y"]) for s in PER_CLASS} if arrays else None
     if splits is None:
         splits = {}
         for k, (split, n) in enumerate(PER_CLASS.items()):
             X, y = synthetic_set(n, seed=1000 * k + seed, fonts=PEN_FONTS)
             splits[split] = ((X * 255).round().astype(np.uint8), y)
         if cache:
-            _write_cache(_cache_file(cache, seed), splits)
+            write_arrays(_cache_file(cache, seed), {f"{s}_{k}": a for s, (X, y) in splits.items()
+                                                     for k, a in (("X", X), ("y", y))})
     return {s: (X.astype(np.float32) / 255, y.astype(np.int64)) for s, (X, y) in splits.items()}

@@ -44,6 +44,27 @@ ROWS = [
 ]
 
 
+def headline(metrics: dict) -> dict:
+    return {f"{split}_{part}": (m[part]["accuracy"] if part != "balanced" else m["balanced_accuracy"])
+            for split, m in metrics.items() if split != "train" for part in ("letters", "digits", "balanced")}
+
+
+def train_seeds(name: str, flags: str, dataset, seeds, scores, save_dir: Path | None = None) -> list[dict]:
+    """One training per seed of `python -m mlcore train FLAGS` on `dataset`: each run's seconds and scores."""
+    runs = []
+    for seed in seeds:
+        argv = ["train", "--dataset", dataset.name, *shlex.split(flags), "--seed", str(seed)]
+        start = time.perf_counter()
+        trained = train_classifier(dataset, recipe_from_args(build_parser().parse_args(argv)),
+                                   command="python -m mlcore " + shlex.join(argv))
+        if save_dir:
+            slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
+            save_model(save_dir / f"{slug}-seed{seed}.npz", trained.network, trained.metadata)
+        runs.append({"seed": seed, "seconds": time.perf_counter() - start, **scores(trained.metrics)})
+        print(f"{name} seed {seed}: " + json.dumps({k: round(v, 4) for k, v in runs[-1].items()}), file=sys.stderr)
+    return runs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="+", default=None, help="row names to run")
@@ -56,20 +77,7 @@ def main() -> int:
     for name, flags in ROWS:
         if args.only and name not in args.only:
             continue
-        runs = []
-        for seed in args.seeds:
-            argv = ["train", "--dataset", "handwriting", *shlex.split(flags), "--seed", str(seed)]
-            start = time.perf_counter()
-            trained = train_classifier(dataset, recipe_from_args(build_parser().parse_args(argv)),
-                                       command="python -m mlcore " + shlex.join(argv))
-            if args.save_dir:
-                slug = "".join(c if c.isalnum() else "-" for c in name).strip("-")
-                save_model(args.save_dir / f"{slug}-seed{seed}.npz", trained.network, trained.metadata)
-            runs.append({"seed": seed, "seconds": time.perf_counter() - start,
-                         **{f"{split}_{part}": (m[part]["accuracy"] if part != "balanced" else m["balanced_accuracy"])
-                            for split, m in trained.metrics.items() if split != "train"
-                            for part in ("letters", "digits", "balanced")}})
-            print(f"{name} seed {seed}: " + json.dumps({k: round(v, 4) for k, v in runs[-1].items()}), file=sys.stderr)
+        runs = train_seeds(name, flags, dataset, args.seeds, headline, args.save_dir)
         rows.append({"name": name, "command": f"python -m mlcore train --dataset handwriting {flags}", "runs": runs})
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2))

@@ -1,12 +1,16 @@
-"""Seconds per page and character accuracy: our reader against Tesseract, same pages, same run.
+"""Seconds per page and character accuracy: our reader against Tesseract and RapidOCR, same pages, same run.
 
     MLCORE_DATA_DIR=../shared/data python bench/ocr_speed.py [--repeats 3] [--model PATH]
 
 For each page of <data dir>/pages (with ground_truth.json): the median wall
-time of `read_page` on the file (decoding included) and of `tesseract FILE -
---psm 11` (Debian's tesseract-ocr; skipped when it is not installed), run
-alternately. Character accuracy is 1 - edit distance / reference length over
-A-Z0-9, whitespace removed. Prints a table and JSON.
+time of `read_page` on the file (decoding included), of `tesseract FILE -
+--psm 11` (Debian's tesseract-ocr) and of RapidOCR (the PP-OCR detection and
+recognition models inside its wheel, on onnxruntime: `pip install -r
+bench/requirements.txt`), run alternately; a peer that is not installed is
+skipped with a note. RapidOCR's boxes are put in reading order (lines by their
+centres, then left to right). Character accuracy is 1 - edit distance /
+reference length over A-Z0-9, whitespace removed. Prints a table, the speed
+ratios and JSON.
 """
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,6 +38,64 @@ def tesseract(path: Path) -> str:
     return out.stdout
 
 
+def rapidocr_reader():
+    """A function path -> text, or None when RapidOCR is not installed. The engine is built once, as a
+    server would keep it; its models load here, outside the timed reads."""
+    try:
+        from rapidocr import RapidOCR
+    except ImportError:
+        return None
+    engine = RapidOCR()
+
+    def read(path: Path) -> str:
+        result = engine(str(path))
+        if result.boxes is None:
+            return ""
+        boxes = np.asarray(result.boxes, dtype=float)
+        cy, x = boxes[:, :, 1].mean(axis=1), boxes[:, :, 0].min(axis=1)
+        height = np.median(np.ptp(boxes[:, :, 1], axis=1))
+        lines, line = [], []
+        for i in np.argsort(cy):
+            if line and cy[i] - cy[line[-1]] > height / 2:
+                lines.append(line)
+                line = []
+            line.append(i)
+        lines.append(line)
+        return "\n".join(" ".join(result.txts[i] for i in sorted(ln, key=lambda i: x[i])) for ln in lines)
+    return read
+
+
+def readers_of(model) -> dict:
+    """Name -> function path -> text, for us and every peer installed here."""
+    readers = {"mlcore": lambda p: read_page(p, model.network, model.classes).text}
+    if shutil.which("tesseract"):
+        readers["tesseract"] = tesseract
+    else:
+        print("tesseract is not installed (apt-get install tesseract-ocr): skipped", file=sys.stderr)
+    rapid = rapidocr_reader()
+    if rapid:
+        readers["rapidocr"] = rapid
+    else:
+        print("rapidocr is not installed (pip install -r bench/requirements.txt): skipped", file=sys.stderr)
+    return readers
+
+
+def time_page(readers: dict, path: Path, ref: str, repeats: int) -> tuple[dict, dict]:
+    """One page: each reader's median seconds and accuracy (the row), and its edit errors."""
+    times, texts = {name: [] for name in readers}, {}
+    for _ in range(repeats):
+        for name, read in readers.items():   # alternately, so that a slow spell hits every reader
+            start = time.perf_counter()
+            texts[name] = read(path)
+            times[name].append(time.perf_counter() - start)
+    errors = {name: edit_distance(scored_characters(texts[name]), scored_characters(ref)) for name in readers}
+    row = {"page": path.name}
+    for name in readers:
+        row[f"{name}_s"] = statistics.median(times[name])
+        row[f"{name}_accuracy"] = 1 - errors[name] / len(scored_characters(ref))
+    return row, errors
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -39,36 +103,17 @@ def main() -> int:
     args = parser.parse_args()
     folder = data_dir() / "pages"
     truth = json.loads((folder / "ground_truth.json").read_text())
-    model = load_model(args.model)
-    have_tesseract = shutil.which("tesseract") is not None
-    readers = {"mlcore": lambda p: read_page(p, model.network, model.classes).text}
-    if have_tesseract:
-        readers["tesseract"] = tesseract
-    else:
-        print("tesseract is not installed (apt-get install tesseract-ocr): mlcore only", file=sys.stderr)
-    rows = []
-    totals = {name: [0, 0] for name in readers}
+    readers = readers_of(load_model(args.model))
+    rows, errors = [], {name: 0 for name in readers}
     for page, ref in truth.items():
-        row = {"page": page}
-        times = {name: [] for name in readers}
-        texts = {}
-        for _ in range(args.repeats):
-            for name, read in readers.items():
-                start = time.perf_counter()
-                texts[name] = read(folder / page)
-                times[name].append(time.perf_counter() - start)
-        for name in readers:
-            err = edit_distance(scored_characters(texts[name]), scored_characters(ref))
-            totals[name][0] += err
-            totals[name][1] += len(scored_characters(ref))
-            row[f"{name}_s"] = statistics.median(times[name])
-            row[f"{name}_accuracy"] = 1 - err / len(scored_characters(ref))
+        row, page_errors = time_page(readers, folder / page, ref, args.repeats)
         rows.append(row)
+        errors = {name: errors[name] + page_errors[name] for name in readers}
+    length = sum(len(scored_characters(ref)) for ref in truth.values())
     summary = {name: {"median_s_per_page": statistics.median(r[f"{name}_s"] for r in rows),
-                      "character_accuracy": 1 - totals[name][0] / totals[name][1]} for name in readers}
-    if have_tesseract:
-        summary["speedup_vs_tesseract"] = (summary["tesseract"]["median_s_per_page"]
-                                           / summary["mlcore"]["median_s_per_page"])
+                      "character_accuracy": 1 - errors[name] / length} for name in readers}
+    for peer in [name for name in readers if name != "mlcore"]:
+        summary[f"speedup_vs_{peer}"] = summary[peer]["median_s_per_page"] / summary["mlcore"]["median_s_per_page"]
     print("| page | " + " | ".join(f"{n} s | {n} accuracy" for n in readers) + " |")
     print("|---|" + "---|---|" * len(readers))
     for r in rows:

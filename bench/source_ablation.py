@@ -11,37 +11,31 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import shlex
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mlcore.classifier import train_classifier  # noqa: E402
-from mlcore.cli import build_parser, recipe_from_args  # noqa: E402
-from mlcore.data.datasets import Split, load_dataset  # noqa: E402
+from classifier_ablation import train_seeds  # noqa: E402
+
+from mlcore.data.datasets import load_dataset  # noqa: E402
 
 CNN = ("--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10 --augment "
        "--elastic 1.5")
-NEW = ("chars74k", "nist26_valid_2016oct")
 ROWS = [
     ("all sources", ()),
     ("without chars74k", ("chars74k",)),
     ("without nist26_valid_2016oct", ("nist26_valid_2016oct",)),
-    ("without both (the pool before them)", NEW),
 ]
 
 
 def without(dataset, names: tuple[str, ...]):
     """The dataset with the named sources' samples taken out of its training split only."""
     drop = [dataset.source_names.index(n) for n in names]
-    keep = ~np.isin(dataset.train.source, drop)
-    train = Split(dataset.train.X[keep], dataset.train.y[keep], dataset.train.source[keep])
-    return dataclasses.replace(dataset, train=train)
+    return dataclasses.replace(dataset, train=dataset.train.subset(~np.isin(dataset.train.source, drop)))
 
 
 def scores(metrics: dict) -> dict:
@@ -68,13 +62,7 @@ def main() -> int:
     for name, dropped in ROWS:
         if args.only and name not in args.only:
             continue
-        runs = []
-        for seed in args.seeds:
-            argv = ["train", "--dataset", "handwriting", *shlex.split(CNN), "--seed", str(seed)]
-            start = time.perf_counter()
-            trained = train_classifier(without(dataset, dropped), recipe_from_args(build_parser().parse_args(argv)))
-            runs.append({"seed": seed, "seconds": time.perf_counter() - start, **scores(trained.metrics)})
-            print(f"{name} seed {seed}: " + json.dumps({k: round(v, 4) for k, v in runs[-1].items()}), file=sys.stderr)
+        runs = train_seeds(name, CNN, without(dataset, dropped), args.seeds, scores)
         rows.append({"name": name, "dropped": list(dropped), "runs": runs})
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(rows, indent=2))

@@ -6,6 +6,7 @@ import pytest
 import scipy.io
 from conftest import need_real_data
 
+from mlcore.data import strokes
 from mlcore.data.audit import audit_labels
 from mlcore.data.augment import Augmentation
 from mlcore.data.classes import CLASSES, is_letter
@@ -13,7 +14,7 @@ from mlcore.data.datasets import (
     available_datasets,
     dataset_summary,
     load_dataset,
-    pooled_split,
+    source_names,
     stratified_split,
     writer_split,
 )
@@ -27,6 +28,7 @@ from mlcore.data.formats import (
 from mlcore.data.glyphs import (
     EXTENT,
     images_to_rows,
+    ink_measures,
     normalize_glyph,
     normalize_rows,
     rows_to_images,
@@ -214,22 +216,11 @@ def test_real_default_dataset(real_dataset):
     assert dataset_summary("handwriting") == ds.summary()  # from the labels alone
 
 
-def _ink_stats(rows):
-    from skimage.morphology import skeletonize
-    widths, extents = [], []
-    for img in rows_to_images(rows):
-        ink = img < 0.5
-        widths.append(ink.sum() / max(skeletonize(ink).sum(), 1))
-        ys, xs = np.nonzero(ink)
-        extents.append(max(np.ptp(ys), np.ptp(xs)) + 1)
-    return np.median(widths), np.median(extents)
-
-
 def test_real_digits_match_the_letters_scale_and_stroke(real_dataset):
     X, y = real_dataset.train.X, real_dataset.train.y
     letters, digits = X[y < 26][:300], X[y >= 26][:300]
-    lw, le = _ink_stats(letters)
-    dw, de = _ink_stats(digits)
+    lw, le = ink_measures(letters)
+    dw, de = ink_measures(digits)
     assert abs(le - de) <= 2, (le, de)
     assert abs(lw - dw) <= 0.6, (lw, dw)
     # both dark ink on a white background
@@ -299,6 +290,11 @@ def test_a_strokes_file_gives_rows_labels_and_the_writer_of_each_sample(tmp_path
     ('{"A": [[' + ",".join(["[[0, 0]]"] * 65) + "]]}", "1 to 64 strokes"),
     ('{"A": [[[' + ",".join(["[0, 0]"] * 5001) + "]]]}", "more than 5000 points"),
     ('{"A": 3}', "list of samples"),
+    ('{"A": [], "B": []}', "holds no sample"),
+    ('{"A": [[[[-1e308, 0], [1e308, 0]]]]}', "within"),
+    ('{"A": [[[["0", "0"], ["1", "1"]]]]}', r"\[x, y\] numbers"),
+    ('{"A": [[[[true, false]]]]}', r"\[x, y\] numbers"),
+    ("[" * 100_000 + "]" * 100_000, "not a JSON file"),
 ])
 def test_bad_strokes_files_raise_a_clear_error(tmp_path, content, message):
     path = tmp_path / "bad_strokes.json"
@@ -324,28 +320,45 @@ def test_real_chars74k_is_drawn_at_the_nist_stroke_width_and_split_by_writer(rea
     X, y, writers = load_labelled_file(path)
     assert X.shape == (1980, 1024) and np.bincount(y).tolist() == [55] * 36
     nist, _, _ = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
-    (drawn_width, drawn_extent), (nist_width, nist_extent) = _ink_stats(X[::4]), _ink_stats(nist[::4])
+    # Whole files: a slice of a class-sorted file measures a few classes only.
+    (drawn_width, drawn_extent), (nist_width, nist_extent) = ink_measures(X), ink_measures(nist)
     assert abs(drawn_width - nist_width) <= 0.1 * nist_width, (drawn_width, nist_width)
     assert abs(drawn_extent - nist_extent) <= 2, (drawn_extent, nist_extent)
-    parts = pooled_split([path], [y], seed=0, writers=[writers])
-    seen = [set(writers[p]) for p in parts]
-    assert not (seen[0] & seen[2] or seen[1] & seen[2] or seen[0] & seen[1])
-    # In the pool: every source in every split, reported by name.
+    # In the pool: every source in every split, reported by name; Chars74K's writers in one split each,
+    # every sample of a writer with them (55 writers x 36 classes).
     assert real_dataset.source_names == ["chars74k", "mnist-8000", "nist26_valid_2016oct", "nist26_valid_subset"]
+    seen = []
     for split in real_dataset.splits().values():
         assert set(np.unique(split.source)) == {0, 1, 2, 3}
         assert is_letter(split.y[split.source >= 2]).all() and not is_letter(split.y[split.source == 1]).any()
+        drawn = split.writer[split.source == 0]
+        seen.append(set(drawn.tolist()))
+        assert np.bincount(drawn)[sorted(seen[-1])].tolist() == [36] * len(seen[-1])
+        assert (split.writer[split.source != 0] == -1).all()
+    assert [len(s) for s in seen] == [33, 11, 11] and not (seen[0] & seen[1] or seen[0] & seen[2] or seen[1] & seen[2])
 
 
-def test_drawn_strokes_are_kept_in_the_cache_and_a_damaged_cache_is_drawn_again(tmp_path):
+def test_drawn_strokes_are_kept_in_the_cache_and_a_damaged_cache_is_drawn_again(tmp_path, monkeypatch):
     cross = [[[0, 0], [100, 100]], [[0, 100], [100, 0]]]
     path = _strokes_file(tmp_path / "x_strokes.json", {"X": [cross, cross], "O": [[[[0, 0], [9, 0], [9, 9]]]] * 2})
     cache = tmp_path / "cache"
     drawn = load_strokes(path, cache)
     (kept,) = cache.iterdir()
-    assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(drawn, load_strokes(path, cache)))
+
+    def no_drawing(*args):
+        raise AssertionError("drawn again although the cache holds it")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(strokes, "_draw_file", no_drawing)
+        assert all(np.array_equal(a, b) and a.dtype == b.dtype for a, b in zip(drawn, load_strokes(path, cache)))
     kept.write_bytes(b"not an npz")
     assert all(np.array_equal(a, b) for a, b in zip(drawn, load_strokes(path, cache)))
     # Another file's content is another entry, never the first one's characters.
     _strokes_file(path, {"X": [cross]})
     assert len(load_strokes(path, cache)[0]) == 1 and len(list(cache.iterdir())) == 2
+
+
+def test_sources_are_named_for_their_files_and_apart_when_two_share_a_name(tmp_path):
+    files = [tmp_path / "a" / "x.mat", tmp_path / "b" / "x.mat", tmp_path / "mnist-8000-images-idx3-ubyte.gz",
+             tmp_path / "c" / "chars74k_strokes.json"]
+    assert source_names(files) == ["a/x", "b/x", "mnist-8000", "chars74k"]

@@ -7,12 +7,11 @@ from conftest import need_real_data
 from known_pages import CANVAS, as_canvas_pixels, drawn_character, pen_drawing
 
 from mlcore.data.classes import CLASSES, is_letter
-from mlcore.data.glyphs import EXTENT, SIZE, rows_to_images
+from mlcore.data.glyphs import EXTENT, SIZE, rows_to_images, stroke_width
 from mlcore.data.paths import default_classifier_path
 from mlcore.metrics import within_group_accuracy
 from mlcore.model_io import load_classifier
 from mlcore.ocr.character import drawing_to_gray, drawing_to_input
-from mlcore.ocr.crops import stroke_width
 
 
 @pytest.fixture(scope="module")
@@ -102,23 +101,19 @@ def test_real_letters_and_digits_redrawn_with_a_thick_pen_are_read_as_well_as_th
     assert np.mean(redrawn == original) >= 0.85
 
 
-def test_held_out_writers_pen_strokes_drawn_on_the_canvas_are_read(classifier):
+def test_held_out_writers_pen_strokes_drawn_on_the_canvas_are_read(classifier, real_dataset):
     # Chars74K's test writers (never trained on), drawn with the Draw page's default pen: the closest
     # real data to a visitor's drawing. bench/draw_check.py: 36-way and within-group for every pen.
-    need_real_data()
-    from mlcore.data.datasets import writer_split
     from mlcore.data.paths import data_dir
-    from mlcore.data.strokes import load_strokes
 
-    path = data_dir() / "chars74k" / "chars74k_strokes.json"
-    X, y, writers = load_strokes(path)
-    test = writer_split(writers, seed=0)[2]
-    raw = json.loads(path.read_text())
-    drawn = np.concatenate([drawing_to_input(pen_drawing(raw[CLASSES[c]][w], 18)).row
-                            for c, w in zip(y[test], writers[test])])
+    test = real_dataset.test
+    held_out = test.source == real_dataset.source_names.index("chars74k")
+    raw = json.loads((data_dir() / "chars74k" / "chars74k_strokes.json").read_text())
+    y, writers = test.y[held_out], test.writer[held_out]
+    drawn = np.concatenate([drawing_to_input(pen_drawing(raw[CLASSES[c]][w], 18)).row for c, w in zip(y, writers)])
     proba = classifier.network.predict_proba(drawn)
-    within = within_group_accuracy(y[test], proba)
+    within = within_group_accuracy(y, proba)
     assert within["letters"]["accuracy"] >= 0.9 and within["digits"]["accuracy"] >= 0.9, within
     # 36-way, the canvas path loses little against the dataset's own drawing of the same strokes
-    dataset_reading = np.mean(classifier.network.predict(X[test]) == y[test])
-    assert np.mean(proba.argmax(1) == y[test]) >= dataset_reading - 0.05
+    dataset_reading = np.mean(classifier.network.predict(test.X[held_out]) == y)
+    assert np.mean(proba.argmax(1) == y) >= dataset_reading - 0.05

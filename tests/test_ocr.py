@@ -13,7 +13,7 @@ from mlcore.cli import main
 from mlcore.data.classes import CLASSES
 from mlcore.data.paths import data_dir, default_classifier_path
 from mlcore.model_io import load_model
-from mlcore.ocr.compose import SAMPLE_TEXTS, compose_page
+from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import layout
 from mlcore.ocr.page import deskew, ink_map
@@ -218,3 +218,8 @@ def test_a_page_cannot_be_composed_of_what_is_not_there(real_dataset):
     letters = y < 26
     with pytest.raises(ValueError, match="no sample of 4"):
         compose_page("B4", X[letters], y[letters], CLASSES, seed=0)
+    # A style cannot make a page without bound, nor a character taller than its line.
+    for style in (dict(char_px=2), dict(char_px=401), dict(size=(0.85, 3.0)), dict(letter_gap=(0.2, 50)),
+                  dict(word_gap=(0.0, 1.0)), dict(letter_gap=(0.4, 0.2)), dict(line_height=10)):
+        with pytest.raises(ValueError, match="page"):
+            Style(**style)

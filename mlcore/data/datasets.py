@@ -47,9 +47,14 @@ class Split:
     X: np.ndarray  # (N, 1024) float32 rows in the NIST convention
     y: np.ndarray  # (N,) int64 indices into CLASSES
     source: np.ndarray | None = None  # (N,) indices into the dataset's source_names, when pooled
+    writer: np.ndarray | None = None  # (N,) writer within its source file, -1 where the file does not say
 
     def __len__(self):
         return len(self.y)
+
+    def subset(self, index: np.ndarray) -> "Split":
+        """The samples at `index` (indices or a boolean mask), with everything known about them."""
+        return Split(*(None if a is None else a[index] for a in (self.X, self.y, self.source, self.writer)))
 
 
 
@@ -238,15 +243,21 @@ def _pooled(files: list[Path], seed: int) -> Dataset:
     for block in wrong:
         keep[starts[block.file] + np.flatnonzero(ys[block.file] == block.label)] = False
     parts = pooled_split(files, list(ys), seed, keep, list(writers))
-    source = np.repeat(np.arange(len(files)), [len(labels) for labels in ys])
-    return Dataset("handwriting", *(Split(X[i], y[i], source[i]) for i in parts), sources=[str(f) for f in files],
-                   source_names=[source_name(f) for f in files],
+    sizes = [len(labels) for labels in ys]
+    known = [np.full(n, -1, dtype=np.int64) if w is None else w for w, n in zip(writers, sizes)]
+    pool = Split(X, y, np.repeat(np.arange(len(files)), sizes), np.concatenate(known))
+    return Dataset("handwriting", *(pool.subset(i) for i in parts), sources=[str(f) for f in files],
+                   source_names=source_names(files),
                    notes=[block.describe(files, CLASSES) for block in wrong])
 
 
-def source_name(path: Path) -> str:
-    """What a file's samples are reported as: its name without the format's suffixes."""
-    name = path.name
-    for suffix in (".gz", "-images-idx3-ubyte", ".mat", STROKES_SUFFIX):
-        name = name.removesuffix(suffix)
-    return name
+def source_names(files: list[Path]) -> list[str]:
+    """What each file's samples are reported as: its name without the format's suffixes, with its folder
+    where two files would otherwise share a name."""
+    names = []
+    for path in files:
+        name = path.name
+        for suffix in (".gz", "-images-idx3-ubyte", ".mat", STROKES_SUFFIX):
+            name = name.removesuffix(suffix)
+        names.append(name)
+    return [f"{f.parent.name}/{n}" if names.count(n) > 1 else n for f, n in zip(files, names)]

@@ -15,6 +15,7 @@ network, which has no translation invariance of its own.
 from __future__ import annotations
 
 import numpy as np
+from skimage.morphology import skeletonize
 from skimage.transform import resize
 
 SIZE = 32
@@ -77,3 +78,21 @@ def rows_to_images(rows: np.ndarray, size: int = SIZE) -> np.ndarray:
     """Column-major rows (N, S*S) to upright images (N, S, S)."""
     rows = np.asarray(rows)
     return rows.reshape(len(rows), size, size).transpose(0, 2, 1)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Mean stroke width of a binary character: its area over its skeleton's length."""
+    skeleton = skeletonize(ink)
+    return float(ink.sum() / max(skeleton.sum(), 1))
+
+
+def ink_measures(rows: np.ndarray) -> tuple[float, float]:
+    """Median stroke width and median longest side of the ink box (ink < 0.5 in the NIST convention) of
+    rows (N, 1024): how a source's characters compare with the convention (EXTENT, about 3.5 px strokes)."""
+    widths, extents = [], []
+    for image in rows_to_images(rows):
+        ink = image < 0.5
+        widths.append(stroke_width(ink))
+        ys, xs = np.nonzero(ink)
+        extents.append(max(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else 0)
+    return float(np.median(widths)), float(np.median(extents))

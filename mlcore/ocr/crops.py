@@ -13,16 +13,10 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import skeletonize
 
-from mlcore.data.glyphs import EXTENT, SIZE, images_to_rows, normalize_glyph
+from mlcore.data.glyphs import EXTENT, SIZE, images_to_rows, normalize_glyph, stroke_width
 
 TARGET_STROKE = 3.5          # stroke width of the training characters at 32x32, pixels
 STROKE_RANGE = (3.0, 4.5)    # widths left as they are
-
-
-def stroke_width(ink: np.ndarray) -> float:
-    """Mean stroke width of a binary character: its area over its skeleton's length."""
-    skeleton = skeletonize(ink)
-    return float(ink.sum() / max(skeleton.sum(), 1))
 
 
 def normalize_stroke(ink: np.ndarray, binary: np.ndarray) -> np.ndarray:

@@ -1,0 +1,184 @@
+"""The reader under the conditions real photos are taken in, on pages whose text is known exactly.
+
+    MLCORE_DATA_DIR=../shared/data python bench/ocr_conditions.py [--pages 3] [--model PATH] [--only NAME ...]
+
+Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
+split only (never a character any shipped network trained on), written on lines of words, numbers and
+mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
+by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, low resolution then JPEG,
+blur, perspective, a hand's shadow, lined and squared paper, a whiteboard with ghosts of erased
+writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
+character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
+condition, the worst condition, and JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+from skimage.transform import ProjectiveTransform, rescale, warp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from photo_conditions import on_desk  # noqa: E402
+
+from mlcore.data.datasets import load_dataset  # noqa: E402
+from mlcore.data.paths import default_classifier_path  # noqa: E402
+from mlcore.model_io import load_classifier  # noqa: E402
+from mlcore.ocr.compose import Style, compose_page  # noqa: E402
+from mlcore.ocr.reader import read_page  # noqa: E402
+from mlcore.ocr.scoring import character_accuracy, word_break_accuracy  # noqa: E402
+
+TEXTS = (
+    "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK",
+    "CALL 0412 555 019\nFLAT 4B ON THE 4TH\nPOSTCODE CB2 1TN",
+    "QUICK BROWN FOXES\nJUMP OVER 27 DOGS\nWALTZ NYMPH VEX",
+)
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return rgb.astype(np.float32).mean(axis=2) / 255.0
+
+
+def _jpeg(gray: np.ndarray, quality: int) -> np.ndarray:
+    buf = io.BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
+    return np.asarray(Image.open(buf), dtype=np.float32) / 255.0
+
+
+def broken(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Strokes cut by thin paper-coloured lines (a dry pen, a fold): gaps of about 6% of a character."""
+    h, w = gray.shape
+    cuts = np.zeros((h, w), dtype=bool)
+    for _ in range(int(h * w / 6000)):
+        r, c, angle = rng.integers(0, h), rng.integers(0, w), rng.uniform(0, np.pi)
+        t = np.arange(-12, 13)
+        rr, cc = (r + t * np.sin(angle)).astype(int), (c + t * np.cos(angle)).astype(int)
+        ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        cuts[rr[ok], cc[ok]] = True
+    cuts = ndimage.binary_dilation(cuts, iterations=2)
+    return np.where(cuts, np.percentile(gray, 90), gray).astype(np.float32)
+
+
+def perspective(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Photographed from the side: the far edge 25% narrower, the page on its own paper."""
+    h, w = gray.shape
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=float)
+    dst = src + np.array([[0.12 * w, 0.04 * h], [-0.12 * w, 0.0], [0.0, 0.0], [0.0, -0.03 * h]])
+    tf = ProjectiveTransform.from_estimate(dst, src)
+    return warp(gray, tf, output_shape=(h, w), cval=float(np.percentile(gray, 90))).astype(np.float32)
+
+
+def hand_shadow(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft dark blob over a corner, down to 40% light, plus a gentle light falloff."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cy, cx = h * rng.uniform(0.6, 1.0), w * rng.uniform(0.6, 1.0)
+    d = np.hypot((yy - cy) / h, (xx - cx) / w)
+    light = 1.0 - 0.6 * np.clip(1.2 - 2.5 * d, 0, 1) - 0.15 * xx / w
+    return (gray * light).astype(np.float32)
+
+
+def ruled(gray: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarray:
+    """Lined paper (a rule along each line's baseline, where the writing sits on it) or squared paper (a
+    grid of 0.8 character): faint blue-grey rules the strokes cross."""
+    h, w = gray.shape
+    style = Style()
+    rules = np.zeros((h, w), dtype=bool)
+    if squared:
+        step = int(style.char_px * 0.8)
+        rules[int(rng.integers(0, step))::step, :] = True
+        rules[:, int(rng.integers(0, step))::step] = True
+    else:
+        # compose_page's baselines: one margin and one character down, then every line height.
+        rules[2 * style.char_px::int(style.char_px * style.line_height), :] = True
+    rules = ndimage.binary_dilation(rules, iterations=1)
+    return (gray * np.where(rules, 0.8, 1.0)).astype(np.float32)
+
+
+def whiteboard(gray: np.ndarray, rng: np.random.Generator, ghost: np.ndarray) -> np.ndarray:
+    """A whiteboard: glare, and ghosts of erased writing (another page, blurred, at 15% contrast)."""
+    h, w = gray.shape
+    ghost = ndimage.gaussian_filter(ghost[:h, :w], 2.0)
+    ghost = np.pad(ghost, ((0, h - ghost.shape[0]), (0, w - ghost.shape[1])), constant_values=1.0)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    glare = 0.08 * np.exp(-(((xx - 0.3 * w) / (0.3 * w)) ** 2 + ((yy - 0.3 * h) / (0.5 * h)) ** 2))
+    board = np.clip(gray / max(np.percentile(gray, 90), 1e-3), 0, 1) * 0.9
+    return np.clip(board * (1 - 0.15 * (1 - ghost)) + glare, 0, 1).astype(np.float32)
+
+
+def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
+    """Condition name -> the photo (gray float32 or RGB uint8) of `text` under it."""
+    rng = np.random.default_rng(seed)
+
+    def page(**style):
+        return compose_page(text, X, y, classes, seed, Style(**style))
+
+    clean = _gray(page())
+    ghost = _gray(compose_page(ghost_text, X, y, classes, seed + 100))
+    small = _gray(page(char_px=20))
+    return {
+        "clean (64 px)": clean,
+        "touching": _gray(page(letter_gap=(0.0, 0.0))),
+        "overlapping 1-3 px": _gray(page(letter_gap=(-3 / 64, -1 / 64))),
+        "very wide letters": _gray(page(letter_gap=(0.6, 0.9), word_gap=(2.0, 2.6))),
+        "broken strokes": broken(clean, rng),
+        "12 px high": _gray(page(char_px=12)),
+        "16 px high": _gray(page(char_px=16)),
+        "24 px high": _gray(page(char_px=24)),
+        "80 px high": _gray(page(char_px=80)),
+        "low resolution + JPEG 40": _jpeg(rescale(small, 0.8, anti_aliasing=True), 40),
+        "blur (sigma 2.5)": ndimage.gaussian_filter(clean, 2.5),
+        "perspective": perspective(clean, rng),
+        "hand shadow": hand_shadow(clean, rng),
+        "lined paper": ruled(clean, rng, squared=False),
+        "squared paper": ruled(clean, rng, squared=True),
+        "whiteboard with ghosts": whiteboard(clean, rng, ghost),
+        "on a desk": on_desk(clean, seed),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=default_classifier_path())
+    parser.add_argument("--only", nargs="+", default=None)
+    args = parser.parse_args()
+    model = load_classifier(args.model)
+    test = load_dataset("handwriting").test
+    results: dict[str, dict] = {}
+    for seed in range(args.pages):
+        text, ghost_text = TEXTS[seed % len(TEXTS)], TEXTS[(seed + 1) % len(TEXTS)]
+        for name, photo in conditions(text, test.X, test.y, model.classes, seed, ghost_text).items():
+            if args.only and name not in args.only:
+                continue
+            start = time.perf_counter()
+            reading = read_page(photo, model.network, model.classes)
+            r = results.setdefault(name, {"accuracy": [], "lines_exact": [], "word_breaks": [], "seconds": []})
+            r["seconds"].append(time.perf_counter() - start)
+            r["accuracy"].append(character_accuracy(reading.text, text))
+            r["lines_exact"].append(reading.text.count("\n") == text.count("\n"))
+            r["word_breaks"].append(word_break_accuracy(reading.text, text))
+    print("| condition | character accuracy | lines exact | word breaks right | s/page |\n|---|---|---|---|---|")
+    for name, r in results.items():
+        # Word breaks can only be paired on pages whose lines have the right number of characters.
+        breaks = [b for b in r["word_breaks"] if b is not None]
+        paired = f"{100 * np.mean(breaks):.1f} ({len(breaks)} pages)" if breaks else "-"
+        print(f"| {name} | {100 * np.mean(r['accuracy']):.1f} | {sum(r['lines_exact'])}/{len(r['lines_exact'])} | "
+              f"{paired} | {np.median(r['seconds']):.2f} |")
+    worst = min(results, key=lambda n: np.mean(results[n]["accuracy"]))
+    print(f"\nworst: {worst} {100 * np.mean(results[worst]['accuracy']):.1f}%")
+    print(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -5,7 +5,8 @@
 Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
 split only (never a character any shipped network trained on), written on lines of words, numbers and
 mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
-by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, low resolution then JPEG,
+by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
+low resolution then JPEG,
 blur, perspective, a hand's shadow, lined and squared paper, a whiteboard with ghosts of erased
 writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
 character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
@@ -66,6 +67,11 @@ def broken(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cuts[rr[ok], cc[ok]] = True
     cuts = ndimage.binary_dilation(cuts, iterations=2)
     return np.where(cuts, np.percentile(gray, 90), gray).astype(np.float32)
+
+
+def fine_pen(gray: np.ndarray, size: int) -> np.ndarray:
+    """A fine pen on large writing: every dark stroke thinned by `size` - 1 pixels (the paper grown over it)."""
+    return ndimage.maximum_filter(gray, size=size).astype(np.float32)
 
 
 def perspective(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -135,6 +141,7 @@ def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
         "16 px high": _gray(page(char_px=16)),
         "24 px high": _gray(page(char_px=24)),
         "80 px high": _gray(page(char_px=80)),
+        "fine pen, 80 px high": fine_pen(_gray(page(char_px=80)), 7),
         "low resolution + JPEG 40": _jpeg(rescale(small, 0.8, anti_aliasing=True), 40),
         "blur (sigma 2.5)": ndimage.gaussian_filter(clean, 2.5),
         "perspective": perspective(clean, rng),

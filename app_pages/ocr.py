@@ -35,8 +35,9 @@ with st.expander("Pipeline settings"):
     st.markdown("Defaults are automatic; the values the reader chose for this photo are listed below.")
     work_side = st.slider("Working resolution (longest side, pixels)", 800, 2400, WORK_SIDE, 100,
                           help="Photos are processed at this size: larger is slower but keeps fine strokes.")
-    correct = st.toggle("Keep each word all letters or all digits", value=True,
-                        help="Picks, per word, whichever reading (letters or digits) is more probable.")
+    correct = st.toggle("Read each word's letters and digits together", value=True,
+                        help="A word reads all letters or all digits unless a character is far surer of the "
+                             "other group (mixed tokens such as 4TH or CB2).")
     lexicon = st.toggle("Then prefer English words", value=True, disabled=not correct,
                         help="A word that reads almost like an English word (at least 1% as probable to the "
                              "network) becomes that word.")

@@ -6,9 +6,8 @@ Every page is composed (`mlcore.ocr.compose`) of real characters from the `handw
 split only (never a character any shipped network trained on), written on lines of words, numbers and
 mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
-low resolution then JPEG,
-blur, perspective, a hand's shadow, lined and squared paper, a whiteboard with ghosts of erased
-writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
+low resolution then JPEG, blur, perspective, a hand's shadow, lined and squared paper, a whiteboard
+with ghosts of erased writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
 character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
 condition, the worst condition, and JSON.
 """

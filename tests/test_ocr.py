@@ -170,6 +170,17 @@ def test_words_are_kept_all_letters_or_all_digits():
     assert "".join(CLASSES[k] for k in pred) == "OKS12"
 
 
+def test_a_character_sure_of_the_other_group_makes_a_mixed_token():
+    from mlcore.data.classes import CLASSES
+    from mlcore.ocr.postprocess import consistent_words
+    # "4TH": the 4 is 70 times surer of being a digit than a letter, more than a change of group costs
+    probs = _probs([{"4": 0.93, "A": 0.01}, {"T": 0.9}, {"H": 0.9}, {"C": 0.9}, {"B": 0.9}, {"2": 0.6, "Z": 0.35}])
+    words = [[0, 1, 2], [3, 4, 5]]
+    assert "".join(CLASSES[k] for k in consistent_words(probs, words)) == "4THCBZ"
+    # with no change of group allowed, the strict rule of one group per word
+    assert "".join(CLASSES[k] for k in consistent_words(probs, words, switch=0.0)) == "ATHCBZ"
+
+
 def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     from mlcore.data.classes import CLASSES
     from mlcore.ocr.postprocess import Lexicon

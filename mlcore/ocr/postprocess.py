@@ -3,11 +3,13 @@
 A handwritten word is almost always all letters or all digits, and the
 classes a network confuses most are exactly letter/digit look-alikes
 (O/0, I/1, S/5, Z/2, B/8, G/6). For each word of two or more characters,
-the probability that all its characters are letters is compared with the
-probability that all are digits (each character's class probabilities summed
-over the group, multiplied along the word); every character then takes its
-most probable class within the winning group. Single characters keep their
-own best guess.
+each character's probability of being a letter or a digit (its class
+probabilities summed over the group) is combined along the word with a small
+probability of changing group between neighbours, so that a word reads all
+letters or all digits unless a character is much surer of the other group
+than the switch costs (mixed tokens: "4TH", "CB2"); every character then takes
+its most probable class within its group. Single characters keep their own
+best guess.
 
 Then, optionally, a word that reads almost like an English word becomes that
 word (`Lexicon.correct`): the dictionary word's probability under the
@@ -22,11 +24,19 @@ import numpy as np
 
 from mlcore.data.classes import is_letter
 
+# How likely a word is to change between letters and digits at a given character (postcodes, "4TH",
+# "B2"): chosen on the validation split by bench/word_rule.py, where it keeps words of one group as
+# the strict rule does and reads most mixed tokens right.
+GROUP_SWITCH = 0.03
 
-def consistent_words(probs: np.ndarray, words: list[list[int]]) -> np.ndarray:
-    """Predicted class per character, each word kept all letters or all digits.
 
-    probs: (n_chars, n_classes) probabilities; words: character indices per word.
+def consistent_words(probs: np.ndarray, words: list[list[int]], switch: float = GROUP_SWITCH) -> np.ndarray:
+    """Predicted class per character, each word's letters and digits chosen together.
+
+    probs: (n_chars, n_classes) probabilities; words: character indices per word. Each word's most
+    probable sequence of groups (letter or digit per character) is found by Viterbi, a change of group
+    between neighbours costing a factor `switch` (0: every word all letters or all digits); each
+    character then takes its most probable class within its group.
     """
     pred = probs.argmax(axis=1)
     letter_cols = is_letter(np.arange(probs.shape[1]))
@@ -34,11 +44,27 @@ def consistent_words(probs: np.ndarray, words: list[list[int]]) -> np.ndarray:
         if len(word) < 2:
             continue
         p = probs[word]
-        log_letters = np.log(np.clip(p[:, letter_cols].sum(1), 1e-12, None)).sum()
-        log_digits = np.log(np.clip(p[:, ~letter_cols].sum(1), 1e-12, None)).sum()
-        group = letter_cols if log_letters >= log_digits else ~letter_cols
-        pred[word] = np.where(group, p, -1.0).argmax(axis=1)
+        in_group = np.stack([p[:, letter_cols].sum(1), p[:, ~letter_cols].sum(1)], axis=1)
+        groups = _group_path(np.log(np.clip(in_group, 1e-12, None)), switch)
+        pred[word] = np.where(letter_cols[None, :] == (groups == 0)[:, None], p, -1.0).argmax(axis=1)
     return pred
+
+
+def _group_path(log_emit: np.ndarray, switch: float) -> np.ndarray:
+    """The most probable group per character (0 letters, 1 digits) from log P(group) (n, 2)."""
+    with np.errstate(divide="ignore"):
+        stay, change = np.log1p(-switch), np.log(switch)
+    transition = np.array([[stay, change], [change, stay]])
+    score, back = log_emit[0].copy(), np.zeros(log_emit.shape, dtype=np.int8)
+    for t in range(1, len(log_emit)):
+        options = score[:, None] + transition          # options[i, j]: from group i to group j
+        back[t] = options.argmax(axis=0)
+        score = options.max(axis=0) + log_emit[t]
+    path = np.empty(len(log_emit), dtype=np.int8)
+    path[-1] = score.argmax()
+    for t in range(len(log_emit) - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path
 
 
 # A dictionary word replaces the network's reading of a word when it is at least

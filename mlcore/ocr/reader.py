@@ -56,7 +56,7 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
               correct_words: bool = True, lexicon: bool = True) -> PageReading:
     """Read a photographed page of handwritten capitals and digits.
 
-    correct_words keeps each word all letters or all digits; lexicon (with it)
+    correct_words reads each word's letters and digits together; lexicon (with it)
     lets a word that reads almost like an English word become that word.
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)

@@ -206,19 +206,33 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_dataset):
+def _ruled(page: np.ndarray, step: int, squared: bool) -> np.ndarray:
+    """The page on ruled paper: 2 px grey rules every `step` pixels (both ways if squared), that the
+    strokes cross."""
+    rules = np.zeros(page.shape[:2], dtype=bool)
+    rules[step // 2::step] = True
+    if squared:
+        rules[:, step // 3::step] = True
+    rules |= np.roll(rules, 1, axis=0) | np.roll(rules, 1, axis=1)
+    return np.round(page * np.where(rules, 0.75, 1.0)[..., None]).astype(np.uint8)
+
+
+@pytest.mark.parametrize("paper", ["plain", "lined", "squared"])
+def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_dataset, paper):
     # Lines and words must come out exactly; the characters as well as the shipped classifier reads real
-    # test characters (about 91% of letters, 36-way), pooled over the three pages.
+    # test characters (about 94% of letters, 36-way), pooled over the three pages, ruled paper or not.
     errors = length = 0
     for seed, truth in enumerate(SAMPLE_TEXTS.values()):
         page = compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed=seed)
         assert page.dtype == np.uint8 and page.ndim == 3
+        if paper != "plain":   # rules about a line apart, crossing the characters
+            page = _ruled(page, step=int(Style().char_px * 0.8), squared=paper == "squared")
         reading = read_page(_png(page), model.network, model.classes)
         assert reading.text.count("\n") == truth.count("\n")
         assert word_break_accuracy(reading.text, truth) == 1.0
         errors += edit_distance("".join(reading.text.split()), "".join(truth.split()))
         length += len("".join(truth.split()))
-    assert 1 - errors / length >= 0.85
+    assert 1 - errors / length >= 0.9
 
 
 def test_a_page_cannot_be_composed_of_what_is_not_there(real_dataset):

@@ -7,6 +7,11 @@
 - The page is found as the large bright region of that estimate when it stands
   out clearly from its surroundings (a desk, a table); otherwise the whole
   photo is taken to be the page.
+- Ruled and squared paper: rules are straight lines far longer than any
+  stroke (a quarter of the page at least), found by a grey opening with a long
+  line and subtracted, so that the characters they cross stay whole and
+  separate (rules along the page's axes; a page photographed at a slant keeps
+  its rules).
 - Ink is what is clearly darker than the paper around it, thresholded with
   hysteresis so that faint parts of a stroke stay attached to its dark parts.
 """
@@ -23,6 +28,9 @@ WORK_SIDE = 1600          # longest side of the working image, in pixels
 BACKGROUND_CELL = 24      # coarse grid cell for the paper-brightness estimate, in working pixels
 PAGE_CONTRAST = 1.8       # paper must be this much brighter than its surroundings to be cut out
 MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
+RULE_LENGTH = 0.25        # a rule runs straight for at least this share of the photo's longest side
+RULE_BLOCK = 8            # pixels of a rule averaged (along it) before its weakest point is taken
+RULE_THICKNESS = 0.01     # a rule is at most this share of the page's side thick; a band is a page's edge
 
 
 @dataclass
@@ -73,6 +81,48 @@ def find_page(background: np.ndarray) -> np.ndarray:
     return ndimage.binary_erosion(page, iterations=max(2, round(0.01 * max(background.shape))))
 
 
+def remove_rules(ink: np.ndarray, page: np.ndarray) -> np.ndarray:
+    """The soft ink without ruled lines: whatever runs straight along a row (or a column) for
+    RULE_LENGTH of the photo's longest side (so that a character's stroke on a photo of one line
+    is never one), at its weakest level along that run, is subtracted.
+
+    A stroke crossing a rule is darker than the rule and keeps the difference. Bands thicker than
+    RULE_THICKNESS, and anything within twice that of the page's edge, are left whole (the layout
+    drops them by their size): taking the straight part out of the shadowed edge of a page on a desk
+    would leave its ends behind as marks the size of characters.
+    """
+    rules = np.zeros_like(ink)
+    for along in (0, 1):
+        np.maximum(rules, _thin_straight_runs(ink, along), out=rules)
+    margin = 2 * max(3, int(RULE_THICKNESS * max(ink.shape)))
+    if page.all():   # the usual case, without the cost of a filter over the whole photo
+        rules[:margin], rules[-margin:], rules[:, :margin], rules[:, -margin:] = 0.0, 0.0, 0.0, 0.0
+    else:
+        rules[ndimage.minimum_filter(page.astype(np.uint8), size=2 * margin + 1, mode="constant") == 0] = 0.0
+    return np.clip(ink - rules, 0.0, 1.0)
+
+
+def _thin_straight_runs(ink: np.ndarray, along: int) -> np.ndarray:
+    """The ink of thin straight runs along `along` (0: columns, 1: rows), at their weakest level.
+
+    Worked out on means over blocks of RULE_BLOCK pixels along the run (which also average out
+    sensor noise): a rule is far longer than a block, and across it nothing is lost.
+    """
+    moved = np.moveaxis(ink, along, -1)
+    n = moved.shape[-1]
+    padded = np.pad(moved, [(0, 0), (0, -n % RULE_BLOCK)], mode="edge")
+    blocks = padded.reshape(padded.shape[0], -1, RULE_BLOCK).mean(axis=-1)
+    straight = _opening(blocks, max(3, int(RULE_LENGTH * max(ink.shape)) // RULE_BLOCK), axis=1)
+    thick = _opening(straight, max(3, int(RULE_THICKNESS * moved.shape[0])), axis=0)
+    runs = np.repeat(straight - thick, RULE_BLOCK, axis=1)[:, :n]
+    return np.moveaxis(runs, -1, along)
+
+
+def _opening(image: np.ndarray, length: int, axis: int) -> np.ndarray:
+    """Grey opening with a line of `length` pixels along `axis` (what fits inside a run that long)."""
+    return ndimage.maximum_filter1d(ndimage.minimum_filter1d(image, length, axis=axis), length, axis=axis)
+
+
 def ink_map(gray: np.ndarray, side: int = WORK_SIDE) -> InkMap:
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
@@ -84,6 +134,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE) -> InkMap:
     page = find_page(background)
     ink = np.clip(1.0 - work / background, 0.0, 1.0)
     ink[~page] = 0.0
+    ink = remove_rules(ink, page)
     values = ink[page]
     # Otsu separates ink from paper noise; the floor keeps a blank page blank.
     high = max(threshold_otsu(values) if np.ptp(values) > 0 else 1.0, MIN_INK_CONTRAST)

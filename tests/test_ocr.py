@@ -40,6 +40,13 @@ def test_evenly_spaced_letters_are_one_word():
     assert lay.word_breaks == [[False] * 7]
 
 
+@pytest.mark.parametrize("text, breaks", [("WORD", "xxxx"), ("AB CD", "xx xx"), ("A BC", "x xx")])
+def test_a_widely_spaced_word_with_few_gaps_stays_one_word(text, breaks):
+    # letters 1.2 character heights apart (a whiteboard): too few gaps for statistics, yet evenly wide
+    lay = layout(ink_map(written_page(text, letter_gap=77, word_gap=77 * 3)).mask)
+    assert "".join((" " if b else "") + "x" for b in lay.word_breaks[0]) == breaks
+
+
 def test_skew_is_estimated_and_undone():
     page = written_page("HELLO WORLD\nSKEWED PAGE\nTHIRD LINE")
     for angle in (-12.0, 8.0):

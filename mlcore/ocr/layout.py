@@ -22,7 +22,7 @@ MAX_HEIGHT_FACTOR = 4.0      # taller than this x median height: a rule, a fold,
 SKEW_RANGE = 25.0            # degrees searched on each side
 OVERLAP_TO_MERGE = 0.5       # horizontal overlap (of the narrower box) that makes two pieces one character
 WORD_GAP_RATIO = 2.2         # word gaps are at least this many times the ordinary letter gap
-FEW_GAPS_BREAK = 1.0         # with too few gaps for statistics: a break is a gap of a character height
+FEW_GAPS_BREAK = 1.0         # with too few gaps for statistics: a break is at least a character height
 MIN_WORD_GAP = 0.5           # a word gap is at least half a character height
 
 
@@ -172,7 +172,10 @@ def word_breaks(lines: list[list[Box]], char_height: float) -> list[list[bool]]:
 def _break_threshold(gaps: np.ndarray) -> float:
     """The gap (in character heights) above which a gap is a word break."""
     if len(gaps) < 4:
-        return FEW_GAPS_BREAK  # too few gaps for statistics
+        # Too few gaps for statistics: a break is a gap of a character height that also stands out
+        # from the narrowest (a widely spaced word on a whiteboard has evenly wide gaps).
+        narrowest = max(float(np.min(gaps)), 0.0) if len(gaps) > 1 else 0.0
+        return max(FEW_GAPS_BREAK, WORD_GAP_RATIO * narrowest)
     g = np.clip(gaps, 0.0, None)
     best_t, best_between = None, 0.0
     for t in np.unique(g)[:-1]:

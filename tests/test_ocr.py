@@ -188,6 +188,17 @@ def test_a_character_sure_of_the_other_group_makes_a_mixed_token():
     assert "".join(CLASSES[k] for k in consistent_words(probs, words, switch=0.0)) == "ATHCBZ"
 
 
+def test_a_missed_word_gap_is_not_made_worse():
+    from mlcore.data.classes import CLASSES
+    from mlcore.ocr.postprocess import consistent_words
+    # "NO 12345" read as one word: the strict rule made it all digits ("0012345", the N forced to its
+    # likeliest digit); each part keeps its group when its characters are sure of it
+    probs = _probs([{"N": 0.9}, {"O": 0.6, "0": 0.35}, {"1": 0.55, "I": 0.4}, {"2": 0.9}, {"3": 0.9},
+                    {"4": 0.9}, {"5": 0.9}])
+    assert "".join(CLASSES[k] for k in consistent_words(probs, [list(range(7))])) == "NO12345"
+    assert "".join(CLASSES[k] for k in consistent_words(probs, [list(range(7))], switch=0.0)) == "0012345"
+
+
 def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     from mlcore.data.classes import CLASSES
     from mlcore.ocr.postprocess import Lexicon

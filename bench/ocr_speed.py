@@ -118,6 +118,10 @@ def main() -> int:
     print("|---|" + "---|---|" * len(readers))
     for r in rows:
         print(f"| {r['page']} | " + " | ".join(f"{r[f'{n}_s']:.2f} | {r[f'{n}_accuracy']:.1%}" for n in readers) + " |")
+    for name in readers:
+        ratio = "" if name == "mlcore" else f", mlcore {summary[f'speedup_vs_{name}']:.2f}x faster"
+        print(f"{name}: median {summary[name]['median_s_per_page']:.2f} s a page, "
+              f"{summary[name]['character_accuracy']:.1%} of characters{ratio}")
     print(json.dumps({"pages": rows, "summary": summary}, indent=2))
     return 0
 

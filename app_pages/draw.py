@@ -26,7 +26,7 @@ drawn, seen, verdict = st.columns([1.3, 0.9, 1.6])
 with drawn:
     if source == "Draw":
         pen = st.slider("Pen width", 6, 40, 18, key="draw_pen",
-                        help="Any width works: strokes are redrawn at the training width if needed.")
+                        help="Any width works: the networks were trained on pens from fine to thick.")
         pixels = drawing(pen)
         st.caption("Undo, redo and clear are in the canvas's toolbar (hover over it).")
         missing = "Draw a character on the canvas: the network's reading appears here."

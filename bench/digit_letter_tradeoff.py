@@ -12,7 +12,7 @@ prior the digit wins, which costs letter accuracy. This prints, on the valid and
 - letters, digits and balanced accuracy when the log of the training set's class frequencies,
   times lambda, is added to the log probabilities (lambda 0: the classifier as it is; 1: the
   data's own prior);
-- what the OCR's word rule (`consistent_words`: a word is all letters or all digits) recovers:
+- what the OCR's word rule (`consistent_words`: a word's letters and digits chosen together) recovers:
   the split's characters dealt at random into words of WORD_LENGTH of one group, then read.
 """
 from __future__ import annotations

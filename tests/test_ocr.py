@@ -40,6 +40,15 @@ def test_evenly_spaced_letters_are_one_word():
     assert lay.word_breaks == [[False] * 7]
 
 
+def test_large_writing_keeps_its_long_straight_strokes():
+    # "TT" filling the photo: each bar and stem is a straight run longer than a quarter of the photo, as
+    # a rule is, but never three parallel ones; a single character (the Draw page's upload) never has
+    # rules looked for at all
+    page = written_page("TT", letter_gap=20)[30:114, 20:140]
+    big = np.kron(page, np.ones((8, 8), np.float32))
+    assert np.array_equal(ink_map(big).mask, ink_map(big, rules=False).mask)
+
+
 @pytest.mark.parametrize("text, breaks", [("WORD", "xxxx"), ("AB CD", "xx xx"), ("A BC", "x xx")])
 def test_a_widely_spaced_word_with_few_gaps_stays_one_word(text, breaks):
     # letters 1.2 character heights apart (a whiteboard): too few gaps for statistics, yet evenly wide
@@ -224,18 +233,18 @@ def _png(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _ruled(page: np.ndarray, step: int, squared: bool) -> np.ndarray:
-    """The page on ruled paper: 2 px grey rules every `step` pixels (both ways if squared), that the
-    strokes cross."""
-    rules = np.zeros(page.shape[:2], dtype=bool)
-    rules[step // 2::step] = True
+def _ruled(page: np.ndarray, step: int, squared: bool, degrees: float = 0.0) -> np.ndarray:
+    """The page on ruled paper: 2 px grey rules every `step` pixels (both ways if squared), turned by
+    `degrees` (a photo slightly askew), that the strokes cross."""
+    yy, xx = np.mgrid[0:page.shape[0], 0:page.shape[1]].astype(float)
+    t = np.deg2rad(degrees)
+    rules = (yy * np.cos(t) - xx * np.sin(t) - step // 2) % step < 2
     if squared:
-        rules[:, step // 3::step] = True
-    rules |= np.roll(rules, 1, axis=0) | np.roll(rules, 1, axis=1)
+        rules |= (xx * np.cos(t) + yy * np.sin(t) - step // 3) % step < 2
     return np.round(page * np.where(rules, 0.75, 1.0)[..., None]).astype(np.uint8)
 
 
-@pytest.mark.parametrize("paper", ["plain", "lined", "squared"])
+@pytest.mark.parametrize("paper", ["plain", "lined", "squared", "lined, 0.7 degrees askew"])
 def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_dataset, paper):
     # Lines and words must come out exactly; the characters as well as the shipped classifier reads real
     # test characters (about 94% of letters, 36-way), pooled over the three pages, ruled paper or not.
@@ -244,7 +253,8 @@ def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_d
         page = compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed=seed)
         assert page.dtype == np.uint8 and page.ndim == 3
         if paper != "plain":   # rules about a line apart, crossing the characters
-            page = _ruled(page, step=int(Style().char_px * 0.8), squared=paper == "squared")
+            page = _ruled(page, step=int(Style().char_px * 0.8), squared=paper == "squared",
+                          degrees=0.7 if "askew" in paper else 0.0)
         reading = read_page(_png(page), model.network, model.classes)
         assert reading.text.count("\n") == truth.count("\n")
         assert word_break_accuracy(reading.text, truth) == 1.0

@@ -2,9 +2,9 @@
 
 It takes the OCR's own path, so that a drawing reaches the network exactly as a
 character cut from a page does: ink map, thresholded components, then
-`crops_to_rows` (the character's own ink, stroke width brought to the training
-range, `normalize_glyph`). Only the layout step differs: here every piece of
-ink belongs to the one character, except specks.
+`crops_to_rows` (the character's own ink, `normalize_glyph`). Only two steps
+differ: no ruled lines are looked for (one large character's long strokes could
+pass for them), and every piece of ink belongs to the one character, except specks.
 """
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _strokes(boxes: list[Box]) -> list[Box]:
 def character_input(gray: np.ndarray) -> CharacterInput | None:
     """The network's input for one character (dark ink on light paper, as drawing_to_gray gives);
     None when there is no ink."""
-    ink = ink_map(gray)
+    ink = ink_map(gray, rules=False)
     labels, boxes = components(ink.mask)
     if not boxes:
         return None

@@ -30,7 +30,9 @@ PAGE_CONTRAST = 1.8       # paper must be this much brighter than its surroundin
 MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
 RULE_LENGTH = 0.25        # a rule runs straight for at least this share of the photo's longest side
 RULE_BLOCK = 8            # pixels of a rule averaged (along it) before its weakest point is taken
-RULE_THICKNESS = 0.01     # a rule is at most this share of the page's side thick; a band is a page's edge
+RULE_THICKNESS = 0.01     # a rule is at most this share of the photo's side across it; a band is a page's edge
+RULE_SLACK = 3            # pixels a rule may wander across its run (a photo a fraction of a degree askew)
+MIN_RULES = 3             # ruled paper has at least this many parallel rules; fewer are strokes or underlines
 
 
 @dataclass
@@ -103,18 +105,25 @@ def remove_rules(ink: np.ndarray, page: np.ndarray) -> np.ndarray:
 
 
 def _thin_straight_runs(ink: np.ndarray, along: int) -> np.ndarray:
-    """The ink of thin straight runs along `along` (0: columns, 1: rows), at their weakest level.
+    """The ink of thin straight runs along `along` (0: columns, 1: rows), at their weakest level,
+    when there are at least MIN_RULES of them (one long straight stroke is writing, not ruling).
 
     Worked out on means over blocks of RULE_BLOCK pixels along the run (which also average out
-    sensor noise): a rule is far longer than a block, and across it nothing is lost.
+    sensor noise), after each pixel takes the darkest ink within RULE_SLACK across the run: a rule
+    on a photo up to about a degree askew still runs straight through that band.
     """
     moved = np.moveaxis(ink, along, -1)
     n = moved.shape[-1]
-    padded = np.pad(moved, [(0, 0), (0, -n % RULE_BLOCK)], mode="edge")
+    widened = ndimage.maximum_filter1d(moved, 2 * RULE_SLACK + 1, axis=0)
+    padded = np.pad(widened, [(0, 0), (0, -n % RULE_BLOCK)], mode="edge")
     blocks = padded.reshape(padded.shape[0], -1, RULE_BLOCK).mean(axis=-1)
     straight = _opening(blocks, max(3, int(RULE_LENGTH * max(ink.shape)) // RULE_BLOCK), axis=1)
-    thick = _opening(straight, max(3, int(RULE_THICKNESS * moved.shape[0])), axis=0)
-    runs = np.repeat(straight - thick, RULE_BLOCK, axis=1)[:, :n]
+    thick = _opening(straight, max(3, int(RULE_THICKNESS * moved.shape[0])) + 2 * RULE_SLACK, axis=0)
+    thin = straight - thick
+    _, count = ndimage.label(thin.max(axis=1) > MIN_INK_CONTRAST / 2)
+    if count < MIN_RULES:
+        return np.zeros_like(ink)
+    runs = np.repeat(thin, RULE_BLOCK, axis=1)[:, :n]
     return np.moveaxis(runs, -1, along)
 
 
@@ -123,7 +132,9 @@ def _opening(image: np.ndarray, length: int, axis: int) -> np.ndarray:
     return ndimage.maximum_filter1d(ndimage.minimum_filter1d(image, length, axis=axis), length, axis=axis)
 
 
-def ink_map(gray: np.ndarray, side: int = WORK_SIDE) -> InkMap:
+def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkMap:
+    """The ink of a photo at the working resolution; `rules`: subtract ruled paper's lines (a page,
+    not one character filling the picture, whose long strokes could pass for rules)."""
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
     if hi - lo < MIN_INK_CONTRAST / 2 or hi < 0.05:
@@ -134,7 +145,8 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE) -> InkMap:
     page = find_page(background)
     ink = np.clip(1.0 - work / background, 0.0, 1.0)
     ink[~page] = 0.0
-    ink = remove_rules(ink, page)
+    if rules:
+        ink = remove_rules(ink, page)
     values = ink[page]
     # Otsu separates ink from paper noise; the floor keeps a blank page blank.
     high = max(threshold_otsu(values) if np.ptp(values) > 0 else 1.0, MIN_INK_CONTRAST)

@@ -38,6 +38,8 @@ def consistent_words(probs: np.ndarray, words: list[list[int]], switch: float = 
     between neighbours costing a factor `switch` (0: every word all letters or all digits); each
     character then takes its most probable class within its group.
     """
+    if not 0 <= switch < 1:
+        raise ValueError(f"switch is a probability below 1, got {switch}")
     pred = probs.argmax(axis=1)
     letter_cols = is_letter(np.arange(probs.shape[1]))
     for word in words:

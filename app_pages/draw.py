@@ -14,8 +14,7 @@ SHOWN_SCALE = 6   # the 32x32 input is shown at 192x192, each pixel a crisp squa
 
 st.title("Draw a character")
 st.markdown("Draw a **capital letter or a digit**. The network sees your drawing exactly as it sees a character "
-            "cut from a photographed page: cropped to its ink, strokes brought to the width of the training "
-            "letters, scaled to 25 pixels and centred in 32x32.")
+            "cut from a photographed page: cropped to its ink, scaled to 25 pixels and centred in 32x32.")
 
 with st.sidebar:
     path, model = model_chooser("draw_model")

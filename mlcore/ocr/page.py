@@ -7,11 +7,11 @@
 - The page is found as the large bright region of that estimate when it stands
   out clearly from its surroundings (a desk, a table); otherwise the whole
   photo is taken to be the page.
-- Ruled and squared paper: rules are straight lines far longer than any
-  stroke (a quarter of the page at least), found by a grey opening with a long
-  line and subtracted, so that the characters they cross stay whole and
-  separate (rules along the page's axes; a page photographed at a slant keeps
-  its rules).
+- Ruled and squared paper: rules are three or more parallel straight lines
+  far longer than any stroke (a quarter of the photo's longest side at least),
+  found by a grey opening with a long line and subtracted, so that the
+  characters they cross stay whole and separate (rules along the photo's rows
+  or columns, within about a degree; a page photographed more askew keeps them).
 - Ink is what is clearly darker than the paper around it, thresholded with
   hysteresis so that faint parts of a stroke stay attached to its dark parts.
 """
@@ -120,6 +120,7 @@ def _thin_straight_runs(ink: np.ndarray, along: int) -> np.ndarray:
     straight = _opening(blocks, max(3, int(RULE_LENGTH * max(ink.shape)) // RULE_BLOCK), axis=1)
     thick = _opening(straight, max(3, int(RULE_THICKNESS * moved.shape[0])) + 2 * RULE_SLACK, axis=0)
     thin = straight - thick
+    # Parallel rules counted where they are at least as dark as hysteresis's lowest floor.
     _, count = ndimage.label(thin.max(axis=1) > MIN_INK_CONTRAST / 2)
     if count < MIN_RULES:
         return np.zeros_like(ink)

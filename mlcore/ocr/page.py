@@ -89,17 +89,16 @@ def remove_rules(ink: np.ndarray, page: np.ndarray) -> np.ndarray:
     is never one), at its weakest level along that run, is subtracted.
 
     A stroke crossing a rule is darker than the rule and keeps the difference. Bands thicker than
-    RULE_THICKNESS, and anything within twice that of the page's edge, are left whole (the layout
+    RULE_THICKNESS, and anything within twice that of the edge of a page found on a desk (not the
+    photo's own border, where rules simply end), are left whole (the layout
     drops them by their size): taking the straight part out of the shadowed edge of a page on a desk
     would leave its ends behind as marks the size of characters.
     """
     rules = np.zeros_like(ink)
     for along in (0, 1):
         np.maximum(rules, _thin_straight_runs(ink, along), out=rules)
-    margin = 2 * max(3, int(RULE_THICKNESS * max(ink.shape)))
-    if page.all():   # the usual case, without the cost of a filter over the whole photo
-        rules[:margin], rules[-margin:], rules[:, :margin], rules[:, -margin:] = 0.0, 0.0, 0.0, 0.0
-    else:
+    if not page.all():   # a sheet on a desk: its edge's shadow is no rule (a whole photo has no such edge)
+        margin = 2 * max(3, int(RULE_THICKNESS * max(ink.shape)))
         rules[ndimage.minimum_filter(page.astype(np.uint8), size=2 * margin + 1, mode="constant") == 0] = 0.0
     return np.clip(ink - rules, 0.0, 1.0)
 

@@ -8,6 +8,7 @@ from conftest import need_real_data
 from known_pages import written_page
 from photo_conditions import CONDITIONS
 from PIL import Image
+from scipy import ndimage
 
 from mlcore.cli import main
 from mlcore.data.classes import CLASSES
@@ -16,7 +17,7 @@ from mlcore.model_io import load_model
 from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import layout
-from mlcore.ocr.page import deskew, ink_map
+from mlcore.ocr.page import deskew, find_page, ink_map
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
 
@@ -63,6 +64,19 @@ def test_skew_is_estimated_and_undone():
         tilted = np.where(tilted == 0, 0.92, tilted)
         lay = layout(ink_map(tilted).mask)
         assert lay.skew == pytest.approx(-angle, abs=1.0)
+
+
+def test_a_page_on_a_desk_is_found_whole_and_kept_clear_of_its_edge():
+    """A bright sheet with a dark patch inside (a photo stuck on it) on a dark desk: the page is
+    the sheet with its hole filled, eroded by 1% of the side, as scipy's morphology gives it."""
+    background = np.full((300, 400), 0.3)
+    sheet = np.zeros(background.shape, dtype=bool)
+    sheet[40:260, 60:330] = True
+    background[sheet] = 0.9
+    background[100:150, 120:200] = 0.45
+    expected = ndimage.binary_erosion(sheet, iterations=4)
+    assert np.array_equal(find_page(background), expected)
+    assert np.array_equal(find_page(np.full((300, 400), 0.9)), np.ones((300, 400), dtype=bool))
 
 
 def test_periods_and_specks_are_not_characters():

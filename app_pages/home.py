@@ -16,23 +16,32 @@ st.markdown(
     "backpropagation, optimizers - is our own code, checked against numerical gradients."
 )
 
-LINKS = [("app_pages/theory.py", "**Theory**: why networks work, live", ":material/functions:"),
-         ("app_pages/train.py", "**Train** a network and watch it learn", ":material/model_training:"),
-         ("app_pages/tune.py", "**Tune** its hyperparameters with Optuna", ":material/tune:"),
-         ("app_pages/runs.py", "Compare your **runs**", ":material/table_chart:"),
-         ("app_pages/draw.py", "**Draw** a character for the network", ":material/draw:"),
-         ("app_pages/ocr.py", "**Read** a photographed page", ":material/document_scanner:"),
-         ("app_pages/autoencoder.py", "**Compress** characters with an autoencoder", ":material/compress:")]
-cols = st.columns(3)
-for k, (page, label, icon) in enumerate(LINKS):
-    cols[k % 3].page_link(page, label=label, icon=icon)
+st.subheader("Start here")
+# Short labels: a page link does not wrap, and a phone shows about 35 characters of it.
+START = [("app_pages/draw.py", "**Draw** a character, see it read", ":material/draw:",
+          "The shipped network's five best guesses, and what each of its layers sees."),
+         ("app_pages/train.py", "**Train** a network, watch it learn", ":material/model_training:",
+          "Pick the *Homework baseline* preset and press Train: the curves are drawn as it learns."),
+         ("app_pages/runs.py", "**Compare** your runs", ":material/table_chart:",
+          "Change one setting at a time and see what it does."),
+         ("app_pages/ocr.py", "**Read** a photographed page", ":material/document_scanner:",
+          "Capitals written on paper, read line by line by the network you choose.")]
+for step, (page, label, icon, hint) in enumerate(START, 1):
+    st.page_link(page, label=f"{step}. {label}", icon=icon)
+    st.caption(hint)
+st.caption("Going further:")
+FURTHER = [("app_pages/theory.py", "**Theory**: why networks work, live", ":material/functions:"),
+           ("app_pages/tune.py", "**Tune** hyperparameters with Optuna", ":material/tune:"),
+           ("app_pages/autoencoder.py", "**Compress** characters with an autoencoder", ":material/compress:")]
+for col, (page, label, icon) in zip(st.columns(3), FURTHER):
+    col.page_link(page, label=label, icon=icon)
 
 sizes_by_name = usable_datasets()
 real = {name: sizes for name, sizes in sizes_by_name.items() if name != SYNTHETIC}
 if not real:
-    st.info("**Start here:** press Train on the **Train** page. No real handwriting is in "
-            f"`{data_dir()}` yet, so training uses the **synthetic** set the project draws itself from "
-            "stroke fonts; real letters and digits are one click away below.", icon=":material/flag:")
+    st.info(f"**No real handwriting here yet** (in `{data_dir()}`): the Train page trains on the **synthetic** "
+            "set the project draws itself from stroke fonts; real letters and digits are one click away below.",
+            icon=":material/flag:")
 st.subheader("Data")
 for name, sizes in sizes_by_name.items():
     st.write(f"**{dataset_label(name, sizes)}**: " + ", ".join(
@@ -66,6 +75,9 @@ if test:
             f"{name} {s['accuracy']:.1%} ({s['n']:,})" for name, s in test["sources"].items()) + ".")
 training = meta.get("training", {})
 if training.get("command"):
-    st.caption(f"Made by: `{training['command']}`")
-for k, member in enumerate(training.get("ensemble_of") or []):
-    st.caption(f"Member {k + 1} trained by: `{member}`")
+    with st.expander("How it was trained", icon=":material/terminal:"):
+        # One flag a line, as a shell reads it: copyable, and never broken inside a flag on a phone.
+        for k, command in enumerate([training["command"], *(training.get("ensemble_of") or [])]):
+            if k:
+                st.caption(f"Member {k}:")
+            st.code(command.replace(" --", " \\\n  --"), language="bash")

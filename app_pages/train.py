@@ -1,8 +1,9 @@
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
 import streamlit as st
 
-from dashboard.figures import confusion_heatmap, image_mosaic, weight_grid
+from dashboard.figures import confusion_heatmap
+from dashboard.image_grid import image_grid
 from dashboard.jobs import resume_job
 from dashboard.train_settings import (
     ARCHS,
@@ -17,8 +18,10 @@ from dashboard.train_settings import (
     with_current,
 )
 from dashboard.training_view import (
+    accuracy_note,
     dataset_select,
     datasets_offered,
+    first_layer_change,
     job_outcome,
     live_progress,
     preset_buttons,
@@ -52,9 +55,7 @@ busy = job is not None and job.running
 
 with st.sidebar:
     preset_buttons(PRESETS, "ts_", busy)
-    lr_experiment = st.button("Learning rate x10 and x0.1", width="stretch", disabled=busy,
-                              help="Trains the current setting three times (its learning rate, x10 and x0.1) "
-                                   "and overlays the curves: the homework's Q3.2 experiment.")
+    st.caption("A preset fills the form; nothing trains until you press Train.")
 
 left, right = st.columns(2)
 with left:
@@ -85,20 +86,19 @@ with right:
                    help="Centre and scale the pixels (mean 0, std 1 over the training set). The homework fed "
                         "raw pixels, mostly white: the offset slows learning a lot.")
     st.number_input("Seed", 0, 10**6, key="ts_seed", disabled=busy)
+    st.toggle("Also at x10 and x0.1 this learning rate", key="ts_lr_sweep", disabled=busy,
+              help="Trains three runs that differ only in the learning rate and overlays their curves: "
+                   "the homework's Q3.2 experiment.")
 
 settings = TrainSettings(**{name: st.session_state[f"ts_{name}"] for name in FIELDS})
 st.query_params.from_dict(settings.to_query())  # the URL now reproduces this page
 
-start = st.button("Train", type="primary", disabled=busy) or lr_experiment
-if start:
+if st.button("Train 3 runs" if settings.lr_sweep else "Train", type="primary", disabled=busy):
     try:
-        recipe = settings.recipe()
+        runs = settings.runs()
     except ValueError as exc:
         st.error(str(exc))
         st.stop()
-    runs = [(f"lr {settings.lr:g}", recipe)]
-    if lr_experiment:
-        runs = [(f"lr {lr:g}", replace(recipe, lr=lr)) for lr in (settings.lr, settings.lr * 10, settings.lr / 10)]
     start_job("train_job", runs, settings.dataset)
 
 if job is None:
@@ -128,20 +128,14 @@ for col, split in zip(cols, ("train", "valid", "test")):
                     f"digits {metrics[split]['digits']['accuracy']:.1%}")
 cols[3].metric("Test balanced accuracy", f"{metrics['test']['balanced_accuracy']:.1%}",
                help="Mean of the 36 per-class accuracies: letters and digits count equally")
+st.caption(accuracy_note(outcome))
 saved = next(run.saved for run in job.runs if run.outcome is outcome)
 if saved:
     st.caption(f"Saved as run `{saved.id}` (see the Runs page), trained on worker `{outcome.worker}`.")
 
-kind, before, after = (outcome.first_layer[k] for k in ("kind", "before", "after"))
 tabs = st.tabs(["First-layer weights", "Confusion matrix", "Misclassified test samples"])
 with tabs[0]:
-    st.caption("Each hidden unit's 1024 input weights drawn as a 32x32 image (first 128 units)"
-               if kind == "dense" else "The first convolution's 3x3 kernels, enlarged")
-    left, right = st.columns(2)
-    left.markdown("**Before training**")
-    left.plotly_chart(weight_grid(before, kind, per_row=8), width="stretch", key="w_before")
-    right.markdown("**After training**")
-    right.plotly_chart(weight_grid(after, kind, per_row=8), width="stretch", key="w_after")
+    first_layer_change(outcome.first_layer)
 review = outcome.review
 with tabs[1]:
     st.plotly_chart(confusion_heatmap(review["confusion"], review["classes"]), width="stretch")
@@ -154,4 +148,4 @@ with tabs[2]:
                                                                        review["confidence"])]
     st.caption(f"{review['n_wrong']} of {review['n_test']} test samples are misclassified; "
                f"the first {len(captions)} are shown as true→predicted with the network's confidence.")
-    st.plotly_chart(image_mosaic(rows_to_images(review["X"]), captions, per_row=12), width="stretch")
+    image_grid(rows_to_images(review["X"]), captions, width=56)

@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 LINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 LOW_CONFIDENCE_COLOUR = "#d62728"
 DISPLAY_SIDE = 1400  # photos are shown downsampled: the browser needs no 12-megapixel image
+CAPTION_SIZE = 12    # pixels; readable on a phone, where the images themselves shrink
 
 
 def _gray_figure(gray: np.ndarray, height: int) -> go.Figure:
@@ -56,10 +57,10 @@ def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], caption
     for r, c, _, caption, colour in cells:
         y = r * cell_h + (h + band / 2 if captions_below else band / 2 - 1)
         fig.add_annotation(x=margin + c * cell_w + w / 2, y=y, text=caption, showarrow=False,
-                           font=dict(size=10, color=colour or "#333"))
+                           font=dict(size=CAPTION_SIZE, color=colour or "#333"))
     for r, title in enumerate(row_titles or []):
         fig.add_annotation(x=margin - 4, y=r * cell_h + img_top + h / 2, text=title, showarrow=False,
-                           xanchor="right", font=dict(size=11, color="#333"))
+                           xanchor="right", font=dict(size=CAPTION_SIZE, color="#333"))
     fig.update_layout(height=max(120, n_rows * height_per_row), margin=dict(l=0, r=0, t=0, b=0))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
@@ -111,34 +112,44 @@ def learning_curves(histories: dict[str, dict[str, list]], height: int = 330,
                 values = h.get(key) or []
                 if not any(v is not None for v in values):
                     continue
-                fig.add_trace(go.Scatter(x=h["epoch"], y=values, mode="lines+markers", name=f"{name} {label}",
+                fig.add_trace(go.Scatter(x=h["epoch"], y=values, mode="lines+markers", name=f"{name} {label}".strip(),
                                          line=dict(color=colour, dash=dash), marker=dict(size=4),
                                          legendgroup=name, showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(title_text="epoch")
+    longest = max((len(h["epoch"]) for h in histories.values()), default=1)
+    # Whole epochs only (plotly would tick 1.2, 1.4 on a short run), at most about ten of them.
+    fig.update_xaxes(title_text="epoch", tick0=1, dtick=max(1, int(np.ceil(longest / 10))))
     if with_accuracy:
         fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
 
 
-def weight_images(W: np.ndarray, kind: str) -> tuple[np.ndarray, int]:
-    """First-layer weights as images: each hidden unit's 1024 weights as 32x32 (MLP), or each
-    convolution kernel (CNN). Each image is scaled to its own range."""
+MAX_UNITS = 128   # first-layer units drawn: a 1024-unit layer would be a wall of noise
+
+
+def _weight_images(W: np.ndarray, kind: str) -> np.ndarray:
+    """First-layer weights (n_in, n_units) as images (n_units, H, W), as they are: each hidden unit's
+    1024 weights as 32x32 (MLP), or each convolution kernel (CNN)."""
     if kind == "dense":
         imgs = W.T.reshape(-1, 32, 32).transpose(0, 2, 1)  # column-major rows, as the inputs
     else:
         k = int(round(np.sqrt(W.shape[0])))
         imgs = W.T.reshape(-1, k, k)
-    lo = imgs.min(axis=(1, 2), keepdims=True)
-    span = np.maximum(np.ptp(imgs, axis=(1, 2), keepdims=True), 1e-12)
-    return (imgs - lo) / span, imgs.shape[0]
+    return imgs[:MAX_UNITS]
 
 
-def weight_grid(W: np.ndarray, kind: str, per_row: int = 16) -> go.Figure:
-    imgs, n = weight_images(W, kind)
-    if kind != "dense":  # 3x3 kernels are too small to see: enlarge them
-        imgs = np.kron(imgs, np.ones((8, 8)))
-    return image_mosaic(imgs[:128], [str(i + 1) for i in range(min(n, 128))], per_row=per_row)
+def weight_grids(before: np.ndarray, after: np.ndarray, kind: str) -> list[np.ndarray]:
+    """The first layer before training, after, and the change, as images in [0, 1]. Before and
+    after share each unit's grey scale (its range over both), so that a kernel that moved looks
+    different; the change is on one scale for every unit, mid-grey where nothing changed, lighter
+    where a weight grew."""
+    b, a = _weight_images(before, kind), _weight_images(after, kind)
+    lo = np.minimum(b.min(axis=(1, 2), keepdims=True), a.min(axis=(1, 2), keepdims=True))
+    span = np.maximum(np.maximum(b.max(axis=(1, 2), keepdims=True), a.max(axis=(1, 2), keepdims=True)) - lo, 1e-12)
+    change = a - b
+    # The change scaled to its 99th percentile, not its maximum: one outlier would grey out the rest.
+    reach = max(float(np.percentile(np.abs(change), 99)), 1e-12)
+    return [(b - lo) / span, (a - lo) / span, np.clip(0.5 + change / (2 * reach), 0.0, 1.0)]
 
 
 def confusion_heatmap(cm: np.ndarray, classes, height: int = 560) -> go.Figure:
@@ -149,7 +160,11 @@ def confusion_heatmap(cm: np.ndarray, classes, height: int = 560) -> go.Figure:
                                                              "(%{z:.0%})<extra></extra>"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="predicted",
                       yaxis_title="true")
-    fig.update_yaxes(autorange="reversed", scaleanchor="x")
+    # Every class named, not every other one; cells not held square, so that on a phone the 36 rows
+    # keep the height their labels need while the columns narrow.
+    fig.update_traces(colorbar=dict(thickness=10, tickformat=".0%"))
+    fig.update_xaxes(dtick=1, tickfont=dict(size=11), tickangle=0)
+    fig.update_yaxes(autorange="reversed", dtick=1, tickfont=dict(size=11))
     return fig
 
 

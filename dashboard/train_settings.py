@@ -44,6 +44,7 @@ class TrainSettings:
     elastic: float = 0.0
     standardize: bool = True
     seed: int = 0
+    lr_sweep: bool = False      # also train at x10 and x0.1 the learning rate (the homework's Q3.2)
 
     def hidden_sizes(self) -> tuple[int, ...]:
         try:
@@ -61,6 +62,25 @@ class TrainSettings:
             standardize=self.standardize,
             train=TrainConfig(epochs=self.epochs, batch_size=self.batch, seed=self.seed),
             augmentation=Augmentation(elastic=self.elastic) if self.augment else None)
+
+    def name(self) -> str:
+        """The run's name: every setting that shapes it, short, so that two runs' names differ
+        where their settings do ('MLP 64 sigmoid · sgd lr 0.0175 · batch 5 · 30 epochs')."""
+        model = f"MLP {self.hidden} {self.activation}" + ("" if self.init == "xavier" else f" {self.init}")
+        parts = [model if self.arch == "mlp" else "CNN", f"{self.optimizer} lr {self.lr:g}", f"batch {self.batch}",
+                 f"{self.epochs} epoch" + "s" * (self.epochs != 1)]
+        if self.augment:
+            parts.append("augmented" + (f", elastic {self.elastic:g}" if self.elastic else ""))
+        if not self.standardize:
+            parts.append("raw pixels")
+        if self.seed:
+            parts.append(f"seed {self.seed}")
+        return " · ".join(parts)
+
+    def runs(self) -> list[tuple[str, ClassifierRecipe]]:
+        """(name, recipe) of each run these settings train: one, or three with lr_sweep."""
+        rates = (self.lr, self.lr * 10, self.lr / 10) if self.lr_sweep else (self.lr,)
+        return [(s.name(), s.recipe()) for s in (replace(self, lr=float(f"{lr:.6g}")) for lr in rates)]
 
     @classmethod
     def of(cls, recipe: ClassifierRecipe, dataset: str) -> "TrainSettings":
@@ -125,10 +145,12 @@ def from_query(params, defaults: TrainSettings = TrainSettings()) -> tuple[Train
     return replace(defaults, **values), problems
 
 
+# The homework's network and training (Q3.1), on the raw pixels it was fed.
+HOMEWORK = TrainSettings(arch="mlp", hidden="64", activation="sigmoid", init="xavier", optimizer="sgd",
+                         lr=HOMEWORK_LR, batch=5, epochs=30, augment=False, standardize=False)
 PRESETS = {
-    "Homework baseline": TrainSettings(arch="mlp", hidden="64", activation="sigmoid", init="xavier",
-                                       optimizer="sgd", lr=HOMEWORK_LR, batch=5, epochs=30, augment=False,
-                                       standardize=False),
+    "Homework baseline": HOMEWORK,
+    "Learning rate x10 and x0.1": replace(HOMEWORK, lr_sweep=True),   # the homework's Q3.2
     "Best MLP": TrainSettings(arch="mlp", hidden="1024,512", activation="relu", init="he", optimizer="adam",
                               lr=5e-4, batch=64, epochs=40, augment=True),
     "CNN": TrainSettings(arch="cnn", optimizer="adam", lr=1e-3, batch=64, epochs=10, augment=True, elastic=1.5),

@@ -1,13 +1,16 @@
 """What the training pages share: starting a job on the workers, following it live, and its outcome."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 
+import numpy as np
 import streamlit as st
 
 from dashboard.data import sample_count, usable_datasets
-from dashboard.figures import learning_curves
+from dashboard.figures import MAX_UNITS, learning_curves, weight_grids
 from dashboard.get_data import SYNTHETIC_NOTE, get_data_panel
+from dashboard.image_grid import image_grid
 from dashboard.jobs import executor, visitor, visitor_alive
 from dashboard.state import limits, registry
 from mlcore.data.datasets import SYNTHETIC
@@ -50,9 +53,13 @@ def start_job(job_key: str, runs: list, dataset: str) -> None:
 
 
 def histories(job: Job) -> dict:
-    """Each run's epochs so far (a finished run's from its outcome, which also holds an epoch that diverged)."""
-    return {run.task.name: run.outcome.history if run.outcome
-            else History([EpochRecord(**r) for r in run.progress.records]).to_dict() for run in job.runs}
+    """Each run's epochs so far (a finished run's from its outcome, which also holds an epoch that diverged),
+    by what tells the job's runs apart (their learning rates, say), or by nothing for a job of one run."""
+    names = [run.task.name.split(" · ") for run in job.runs]
+    shared = set.intersection(*map(set, names))
+    return {" · ".join(p for p in parts if p not in shared): run.outcome.history if run.outcome
+            else History([EpochRecord(**r) for r in run.progress.records]).to_dict()
+            for parts, run in zip(names, job.runs)}
 
 
 def _duration(seconds: float) -> str:
@@ -106,6 +113,9 @@ def live_progress(job_key: str, kind: str) -> None:
     job = st.session_state[job_key]
     if not job.running:
         st.rerun()
+    # Streamlit's own Stop (in the header while a rerun of this fragment is slow) would only stop the
+    # redraw, not the training: one Stop on the page, the one below.
+    st.html("<style>[data-testid='stStatusWidget'] button {display: none}</style>")
     if job.state == QUEUED:
         _waiting(job)
         return
@@ -177,7 +187,8 @@ def job_outcome(job: Job, kind: str) -> None:
             st.warning(f"{outcome.name}: {outcome.message}. The run keeps what it learned and is saved.")
         if run.save_error:
             st.error(f"{outcome.name}: {run.save_error}. Download the model below to keep it.")
-            st.download_button(f"Download {outcome.name}", outcome.model, file_name=f"{outcome.name}.npz",
+            st.download_button(f"Download {outcome.name}", outcome.model,
+                               file_name=re.sub(r"[^\w.,-]+", "_", outcome.name) + ".npz",
                                key=f"save_failed_{run.task.key}")
         if run.evicted:
             st.info("To stay within what each visitor may keep, your oldest unpublished runs were removed: "
@@ -186,3 +197,36 @@ def job_outcome(job: Job, kind: str) -> None:
     curves = histories(job)
     if any(h["epoch"] for h in curves.values()):
         st.plotly_chart(learning_curves(curves, loss_name=LOSS_NAMES[kind]), width="stretch")
+
+
+def accuracy_note(outcome) -> str:
+    """Why a classifier's train curve and its Train accuracy differ, with the numbers to compare."""
+    train, valid = outcome.metrics["train"], outcome.metrics["valid"]
+    curve = [a for a in outcome.history.get("train_acc") or [] if a is not None]
+    note = (f"Train accuracy is scored after training, on the whole training split as it is "
+            f"({train['digits']['n']:,} digits, {train['letters']['n']:,} letters).")
+    if curve:
+        note += (f" The dashed train curve (last epoch: {curve[-1]:.1%}) is the accuracy on each epoch's batches while "
+                 "they were being learned, with every class seen equally often (rare letters repeated) and, when "
+                 "augmentation is on, distorted: compare it with the train balanced accuracy, "
+                 f"{train['balanced_accuracy']:.1%}, rather than with the Train accuracy.")
+    if outcome.status == "completed":
+        note += f" The valid curve ends at the Valid accuracy, {valid['accuracy']:.1%}."
+    return note
+
+
+def first_layer_change(first_layer: dict) -> None:
+    """The first weighted layer before and after training, and what changed, with how much it moved."""
+    kind, before, after = (first_layer[k] for k in ("kind", "before", "after"))
+    moved = float(np.linalg.norm(after - before) / max(float(np.linalg.norm(before)), 1e-12))
+    what = ("each hidden unit's 1024 input weights as a 32x32 image (the first 128 units)" if kind == "dense"
+            else "the first convolution's 3x3 kernels, enlarged")
+    st.caption(f"The first layer: {what}. Before and after share each unit's grey scale; the change is on one "
+               f"scale for all (mid-grey: unchanged, lighter: the weight grew). Training moved this layer by "
+               f"{moved:.0%} of its starting size (the norm of after - before over the norm of before).")
+    captions = [str(i + 1) for i in range(min(before.shape[1], MAX_UNITS))]
+    for col, title, images in zip(st.columns(3), ("Before training", "After training", "Change"),
+                                  weight_grids(before, after, kind)):
+        with col:
+            st.markdown(f"**{title}**")
+            image_grid(images, captions, width=36)

@@ -29,7 +29,8 @@ def test_home_without_data_says_where_to_start_and_offers_the_data(monkeypatch, 
     monkeypatch.setenv("MLCORE_DATA_DIR", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
-    assert any("Start here" in i.value and "synthetic" in i.value for i in at.info)
+    assert "Start here" in [h.value for h in at.subheader]
+    assert any("No real handwriting here yet" in i.value and "synthetic" in i.value for i in at.info)
     assert [b.label for b in at.button] == [f"Download {s.title}" for s in SOURCES.values()]
     assert any("MNIST" in m.value and "11.6 MB" in m.value for m in at.markdown)
     assert any("MD5 checksum torchvision publishes" in c.value for c in at.caption)
@@ -84,7 +85,9 @@ def test_train_page_trains_shows_results_and_saves_the_run():
     wait_for_job(at)
     labels = {m.label for m in at.metric}
     assert {"Train accuracy", "Valid accuracy", "Test accuracy", "Test balanced accuracy"} <= labels
-    assert len(at.get("plotly_chart")) >= 3  # curves, weights before and after
+    assert len(at.get("plotly_chart")) == 2  # the curves and the confusion matrix
+    grids = [h for h in at.get("html") if "<img " in h.proto.body]
+    assert len(grids) == 4                   # the first layer before, after and its change; the mistakes
     assert any("Saved as run" in c.value for c in at.caption)
     runs = AppTest.from_file(APP, default_timeout=60)          # the same visitor (their browser's token)
     runs.session_state["visitor_token"] = at.session_state["visitor_token"]
@@ -142,13 +145,20 @@ def test_two_sessions_training_at_once_keep_their_own_runs():
     assert {job.runs[0].saved.id for job in jobs} == set(saved)
 
 
-def test_learning_rate_experiment_trains_three_runs_and_overlays_them():
+def test_learning_rate_preset_fills_the_homework_form_and_trains_three_runs_named_by_their_rate():
     need_real_data()
-    at = _train_page({"epochs": "1", "lr": "0.0175"})
+    at = _train_page({"epochs": "3", "lr": "0.001", "hidden": "32", "optimizer": "adam"})
     next(b for b in at.button if b.label == "Learning rate x10 and x0.1").click().run()
+    # Like every preset it only fills the form, with the homework's setting (not the form's).
+    assert "train_job" not in at.session_state
+    form = {f: at.session_state[f"ts_{f}"] for f in ("hidden", "optimizer", "lr", "epochs", "lr_sweep")}
+    assert form == {"hidden": "64", "optimizer": "sgd", "lr": 0.0175, "epochs": 30, "lr_sweep": True}
+    at.slider(key="ts_epochs").set_value(1).run()
+    next(b for b in at.button if b.label == "Train 3 runs").click().run()
     wait_for_job(at)
     names = [run.task.name for run in at.session_state["train_job"].runs]
-    assert names == ["lr 0.0175", "lr 0.175", "lr 0.00175"]
+    assert [n.split(" · ")[1] for n in names] == ["sgd lr 0.0175", "sgd lr 0.175", "sgd lr 0.00175"]
+    assert len({n.replace(n.split(" · ")[1], "") for n in names}) == 1   # the rate is all that differs
     from mlcore.registry import Registry
     assert len(Registry().list()) == 3
     assert len([r for r in at.radio if r.label == "Details of"]) == 1
@@ -276,5 +286,6 @@ def test_a_run_that_cannot_be_saved_on_a_full_disk_is_offered_for_download(monke
         wait_for_job(at)
         assert any("could not be saved (the server's disk is full). Download the model below to keep it." in e.value
                    for e in at.error), [e.value for e in at.error]
-        assert [b.label for b in at.get("download_button")] == ["Download lr 0.0175"]
+        [download] = at.get("download_button")
+        assert download.label == "Download MLP 64 sigmoid · sgd lr 0.0175 · batch 5 · 1 epoch"
         assert not any(p.name.endswith(".tmp") for p in (runs / "models").iterdir())

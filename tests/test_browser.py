@@ -320,7 +320,7 @@ def test_a_first_start_with_no_data_and_no_network(browser, shots, tmp_path):
                "HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead}
     with streamlit_server(runs, **offline) as (_, url):
         page = _page(browser, url)
-        page.get_by_text("Start here").wait_for()
+        page.get_by_text("No real handwriting here yet").wait_for()
         page.get_by_role("button", name="Download MNIST digits").click()
         page.get_by_text("MNIST digits could not be downloaded").wait_for(timeout=120_000)
         assert "offline" in page.inner_text("body")
@@ -355,3 +355,66 @@ def test_a_first_start_with_no_data_and_no_network(browser, shots, tmp_path):
         page.screenshot(path=shots / "autoencoder_offline.png", full_page=True)
     [ae] = Registry(runs).list("autoencoder")
     assert ae.status == "completed" and ae.settings["dataset"] == "synthetic"
+
+
+# ---- issue 18: the Train page's figures agree, presets only fill the form
+
+def _plotly_traces(page) -> list[dict]:
+    """Every trace drawn on the page: its name and its y values, as Plotly holds them."""
+    return page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap("
+                         "p => p.data.map(t => ({name: t.name, y: Array.from(t.y || [])})))")
+
+
+def _metric(page, label: str) -> float:
+    card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True))
+    return float(card.get_by_test_id("stMetricValue").inner_text().rstrip("%")) / 100
+
+
+def _ready_to_train(page, url: str) -> None:
+    page.goto(url)
+    # Pressing Train before the first run has drawn the form can send the sliders' lowest steps.
+    page.get_by_text("Choose settings (or a preset)").wait_for()
+
+
+def test_the_train_pages_accuracy_figures_agree_with_its_curves(browser, tmp_path):
+    need_real_data()
+    with streamlit_server(tmp_path / "runs") as (_, url):
+        page = _page(browser, url)
+        _ready_to_train(page, f"{url}/train?epochs=2&hidden=32")
+        page.get_by_role("button", name="Train", exact=True).click()
+        page.get_by_text("Test balanced accuracy").wait_for(timeout=120_000)
+        page.get_by_text("The dashed train curve").wait_for()
+        curves = {t["name"]: t["y"] for t in _plotly_traces(page) if t["name"] in ("train", "valid")}
+        assert len(curves["valid"]) == 2
+        valid = _metric(page, "Valid accuracy")
+        assert valid == pytest.approx(curves["valid"][-1], abs=0.0005)   # the metric shows one decimal
+        note = page.get_by_text("The dashed train curve").inner_text()
+        last = float(re.search(r"last epoch: ([0-9.]+)%", note).group(1)) / 100
+        assert last == pytest.approx(curves["train"][-1], abs=0.0005)
+        assert f"Valid accuracy, {valid:.1%}" in note and "train balanced accuracy" in note
+
+
+def test_presets_fill_the_form_and_the_learning_rate_one_trains_three_named_runs(browser, tmp_path):
+    need_real_data()
+    with streamlit_server(tmp_path / "runs") as (_, url):
+        page = _page(browser, url)
+        _ready_to_train(page, f"{url}/train?epochs=3&lr=0.001&optimizer=adam&hidden=32")
+        page.get_by_role("button", name="Learning rate x10 and x0.1").click()
+        page.get_by_role("button", name="Train 3 runs").wait_for()
+        assert "optimizer=sgd" in page.url and "lr=0.0175" in page.url and "epochs=30" in page.url
+        assert "hidden=64" in page.url and "lr_sweep=1" in page.url
+        time.sleep(1)
+        assert page.get_by_text("Choose settings (or a preset)").is_visible()   # nothing started
+        page.get_by_role("button", name="CNN", exact=True).click()
+        page.get_by_role("button", name="Train", exact=True).wait_for()        # another preset: one run again
+        page.get_by_role("button", name="Learning rate x10 and x0.1").click()
+        slider = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Epochs", exact=True))
+        slider.get_by_role("slider").press("Home")
+        slider.get_by_test_id("stSliderThumbValue").get_by_text("1", exact=True).wait_for()
+        page.get_by_role("button", name="Train 3 runs").click()
+        page.get_by_text("Test balanced accuracy").wait_for(timeout=180_000)
+        legend = {t["name"] for t in _plotly_traces(page)}
+        assert {"sgd lr 0.0175 train", "sgd lr 0.175 valid", "sgd lr 0.00175 valid"} <= legend, legend
+        names = sorted(r.name for r in Registry(tmp_path / "runs").list())
+        assert names == sorted(f"MLP 64 sigmoid · sgd lr {lr} · batch 5 · 1 epoch · raw pixels"
+                               for lr in ("0.0175", "0.175", "0.00175"))

@@ -1,12 +1,16 @@
-"""Cold start and memory of the app, measured in a real browser.
+"""Cold start, each page's warm load and memory of the app, measured in a real browser.
 
     MLCORE_DATA_DIR=../shared/data python bench/app_startup.py [--repeats 3]
 
 Cold start: from launching `streamlit run` to the Home page rendered in
 Chromium (its "The shipped classifier" section visible), median over repeats.
+Warm load of each page: on the first server, after one training, each page is
+opened once (its caches filled), then opened `repeats` times more in a new tab
+(a new session, as a visitor following a link): the median seconds from the
+request to the page's last part drawn (READY).
 Memory: the server's resident set (VmRSS) and its peak (VmHWM, from /proc)
-after one training with the Train page's default settings and a reading of a
-sample page on the OCR page.
+after one training with the Train page's default settings, a reading of a
+sample page on the OCR page and every page's loads.
 """
 from __future__ import annotations
 
@@ -29,19 +33,45 @@ def rss_mb(pid: int) -> dict:
     return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
 
 
+# Each page and a text its script draws last (or once its slowest part is done).
+READY = {"": "How it was trained", "theory": "Backprop agrees with the central differences",
+         "train": "Choose settings (or a preset)", "tune": "Objective:", "runs": "Click column headers to sort",
+         "draw": "Draw a character on the canvas", "ocr": "Sample page", "autoencoder": "Mean validation PSNR"}
+
+
+def warm_loads(context, url: str, repeats: int) -> dict[str, float]:
+    """Median seconds to open each page in a new tab (of the visitor's browser `context`, who has a run)
+    of a server that has shown it before."""
+    medians = {}
+    for path, ready in READY.items():
+        times = []
+        for k in range(repeats + 1):
+            page = context.new_page()
+            page.set_viewport_size({"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            t0 = time.perf_counter()
+            page.goto(f"{url}/{path}")
+            page.get_by_text(ready).first.wait_for()
+            if k:   # the first opening fills the caches
+                times.append(time.perf_counter() - t0)
+            page.close()
+        medians[path or "home"] = statistics.median(times)
+    return medians
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    starts, memory = [], {}
+    starts, memory, loads = [], {}, {}
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         for i in range(args.repeats):
             t0 = time.perf_counter()
             with streamlit_server(Path(tmp) / f"runs{i}") as (proc, url):
-                page = browser.new_page()
+                page = browser.new_context().new_page()
                 page.set_default_timeout(120_000)
                 while True:
                     try:
@@ -53,15 +83,20 @@ def main() -> int:
                 starts.append(time.perf_counter() - t0)
                 if i == 0:
                     page.goto(f"{url}/train")
+                    page.get_by_text(READY["train"]).wait_for()   # pressed sooner, the form may not be sent
                     page.get_by_role("button", name="Train", exact=True).click()
                     page.get_by_text("Test balanced accuracy").wait_for()
                     page.goto(f"{url}/ocr")
                     page.get_by_text("Sample page").first.click()
                     page.get_by_text("What the network sees").wait_for()
+                    loads = warm_loads(page.context, url, args.repeats)
                     memory = rss_mb(proc.pid)
                 page.close()
         browser.close()
-    result = {"cold_start_s": {"median": statistics.median(starts), "all": starts},
+    print("| page | warm load, median s |\n|---|---|")
+    for name, seconds in loads.items():
+        print(f"| {name} | {seconds:.2f} |")
+    result = {"cold_start_s": {"median": statistics.median(starts), "all": starts}, "warm_load_s": loads,
               "server_rss_mb_after_training_and_ocr": memory}
     print(json.dumps(result, indent=2))
     return 0

@@ -93,6 +93,13 @@ def _page(browser, url):
     return page
 
 
+def _ready_to_train(page, url: str) -> None:
+    """Open a Train page link and wait for its form: a Train pressed before the first run has drawn it can
+    send the select sliders' lowest steps (seen: lr 1e-05, batch 1) instead of the link's values."""
+    page.goto(url)
+    page.get_by_text("Choose settings (or a preset)").wait_for()
+
+
 def _whole_page_screenshot(page, path):
     """Streamlit scrolls inside its main block, so full_page alone stops at the window: grow the window first."""
     height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -134,7 +141,7 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         time.sleep(1)
         page.screenshot(path=shots / "home.png", full_page=True)
 
-        page.goto(f"{url}/train?epochs=2&hidden=32")
+        _ready_to_train(page, f"{url}/train?epochs=2&hidden=32")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Test balanced accuracy").wait_for(timeout=120_000)
         time.sleep(2)
@@ -188,12 +195,13 @@ def test_killing_the_server_during_training_keeps_every_earlier_run(browser, sho
     need_real_data()
     runs = tmp_path / "runs"
     with streamlit_server(runs) as (_, url):
-        page = _page(browser, f"{url}/train?epochs=1&hidden=16")
+        page = _page(browser, url)
+        _ready_to_train(page, f"{url}/train?epochs=1&hidden=16")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Saved as run").wait_for(timeout=120_000)
         before = [(r.id, r.model_path.read_bytes()) for r in Registry(runs).list()]
         assert len(before) == 1
-        page.goto(f"{url}/train?epochs=100&hidden=256")
+        _ready_to_train(page, f"{url}/train?epochs=100&hidden=256")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_role("button", name="Stop").wait_for()
         time.sleep(3)  # well into the long run
@@ -214,7 +222,8 @@ def test_closing_the_tab_stops_its_training_after_the_grace_period(browser, tmp_
     need_real_data()
     runs, grace = tmp_path / "runs", 3.0
     with streamlit_server(runs, MLCORE_ORPHAN_GRACE=str(grace)) as (_, url):
-        page = _page(browser, f"{url}/train?epochs=100&hidden=64&batch=1")
+        page = _page(browser, url)
+        _ready_to_train(page, f"{url}/train?epochs=100&hidden=64&batch=1")
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text(re.compile(r"epoch 1 of 100, batch [1-9]")).wait_for(timeout=120_000)
         page.close()
@@ -241,7 +250,7 @@ def test_visitors_train_on_a_separate_dask_cluster(browser, tmp_path):
         for link in links:
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             page.set_default_timeout(180_000)
-            page.goto(f"{url}/train?{link}")
+            _ready_to_train(page, f"{url}/train?{link}")
             page.get_by_role("button", name="Train", exact=True).click()
             pages.append(page)
         for page in pages:
@@ -273,9 +282,9 @@ def test_visitors_see_only_their_runs_and_the_shared_ones_and_an_operator_sees_a
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('operator_key = "teacher-key"\n')
     with streamlit_server(tmp_path / "runs", secrets) as (_, url):
-        ann = _page(browser, f"{url}/train?epochs=1&hidden=16")
-        for lr in ("0.0175", "0.175"):                    # the runs are named after their learning rate
-            ann.goto(f"{url}/train?epochs=1&hidden=16&lr={lr}")
+        ann = _page(browser, url)
+        for lr in ("0.0175", "0.175"):                    # the runs' names give their learning rate
+            _ready_to_train(ann, f"{url}/train?epochs=1&hidden=16&lr={lr}")
             ann.get_by_role("button", name="Train", exact=True).click()
             ann.get_by_text("Saved as run").wait_for(timeout=120_000)
         ann.goto(f"{url}/runs")
@@ -327,7 +336,7 @@ def test_a_first_start_with_no_data_and_no_network(browser, shots, tmp_path):
         page.screenshot(path=shots / "home_offline.png", full_page=True)
         assert not [p for p in data.rglob("*") if p.is_file() and p.name != ".download.lock"]
 
-        page.goto(f"{url}/train")
+        _ready_to_train(page, f"{url}/train")
         page.get_by_text("so this page uses the").wait_for()
         page.get_by_role("button", name="Train", exact=True).click()
         page.get_by_text("Test balanced accuracy").wait_for(timeout=300_000)
@@ -368,12 +377,6 @@ def _plotly_traces(page) -> list[dict]:
 def _metric(page, label: str) -> float:
     card = page.locator('[data-testid="stMetric"]').filter(has=page.get_by_text(label, exact=True))
     return float(card.get_by_test_id("stMetricValue").inner_text().rstrip("%")) / 100
-
-
-def _ready_to_train(page, url: str) -> None:
-    page.goto(url)
-    # Pressing Train before the first run has drawn the form can send the sliders' lowest steps.
-    page.get_by_text("Choose settings (or a preset)").wait_for()
 
 
 def test_the_train_pages_accuracy_figures_agree_with_its_curves(browser, tmp_path):

@@ -175,7 +175,7 @@ st.dataframe(table, width="stretch", column_config={
 
 # ------------------------------------------------------------------ codes
 st.subheader("The codes, seen from above")
-fig, explained = code_map_figure(model_a.network, ds.valid.X, ds.valid.y, ds.classes, shown)
+fig, explained = code_map_figure(path_a, settings.dataset, shown)
 st.caption(f"Each validation character's code (model A: {row_a['code']} numbers) projected on its first two "
            "principal components, which hold "
            f"{explained.sum():.0%} of the codes' variance; the classes chosen above in colour. Characters that look "

@@ -71,9 +71,17 @@ def comparison_figure(networks: dict[str, object], X: np.ndarray, labels: list[s
     return image_rows(rows)
 
 
-def code_map_figure(network, X: np.ndarray, y: np.ndarray, classes, highlight) -> tuple[object, np.ndarray]:
-    """The codes of up to MAP_SAMPLES rows (a fixed random subsample) projected on their first
-    two principal components, the `highlight`ed classes in colour; and the variance those explain."""
-    keep = np.random.default_rng(0).permutation(len(X))[:MAP_SAMPLES]
-    points, explained = principal_components(encode(network, X[keep]), 2)
-    return code_map(points, y[keep], classes, highlight), explained
+@st.cache_data(max_entries=16, show_spinner="Encoding the validation split...")
+def code_projection(path: str, mtime: float, dataset_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The codes of up to MAP_SAMPLES validation rows (a fixed random subsample) projected on their first two
+    principal components, those rows' labels, and the variance the components explain (mtime as in valid_report)."""
+    ds = dataset(dataset_name)
+    keep = np.random.default_rng(0).permutation(len(ds.valid.X))[:MAP_SAMPLES]
+    points, explained = principal_components(encode(autoencoder(Path(path)).network, ds.valid.X[keep]), 2)
+    return points, ds.valid.y[keep], explained
+
+
+def code_map_figure(path: Path, dataset_name: str, highlight) -> tuple[object, np.ndarray]:
+    """The map of the model's codes, the `highlight`ed classes in colour; and the variance it explains."""
+    points, labels, explained = code_projection(str(path), path.stat().st_mtime, dataset_name)
+    return code_map(points, labels, dataset(dataset_name).classes, highlight), explained

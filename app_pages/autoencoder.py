@@ -15,7 +15,15 @@ from dashboard.autoencoder_settings import (
     AutoencoderSettings,
     comparison,
 )
-from dashboard.autoencoder_view import code_map_figure, comparison_figure, model_row, pick_samples, usable_autoencoder
+from dashboard.autoencoder_view import (
+    COMPARISON_COLUMNS,
+    code_map_figure,
+    comparison_figure,
+    hold_model_choices,
+    model_row,
+    pick_samples,
+    usable_autoencoder,
+)
 from dashboard.data import dataset
 from dashboard.jobs import resume_job
 from dashboard.models import autoencoder_choices
@@ -130,9 +138,7 @@ except (DataFormatError, OSError) as exc:
     st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
     st.stop()
 st.subheader("Reconstructions of validation characters")
-for key, default in (("ae_model_a", 0), ("ae_model_b", min(1, len(choices) - 1))):
-    if st.session_state.get(key) not in choices:
-        st.session_state[key] = list(choices)[default]
+hold_model_choices(choices)
 cols = st.columns([2, 3, 1])
 cols[0].selectbox("Model", list(choices), key="ae_model_a",
                   help="The shipped autoencoders, or any run trained here (also on the Runs page)")
@@ -168,10 +174,7 @@ path_b, model_b = usable_autoencoder(choices, st.session_state["ae_model_b"])
 row_b = model_row(st.session_state["ae_model_b"], path_b, model_b, settings.dataset)
 st.plotly_chart(comparison_figure({"A": model_a.network, "B": model_b.network}, X, sample_labels),
                 width="stretch", key="ae_pair")
-table = pd.DataFrame([row_a, row_b], index=["A", "B"])
-st.dataframe(table, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%.2f") for c in ("valid PSNR (dB)", "letters", "digits",
-                                                               "class-balanced")})
+st.dataframe(pd.DataFrame([row_a, row_b], index=["A", "B"]), width="stretch", column_config=COMPARISON_COLUMNS)
 
 # ------------------------------------------------------------------ codes
 st.subheader("The codes, seen from above")

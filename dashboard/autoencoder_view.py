@@ -16,6 +16,10 @@ from mlcore.model_io import ModelFileError
 from mlcore.projection import principal_components
 
 MAP_SAMPLES = 2000  # enough points to see the clusters, few enough for a light chart
+# The comparison table: PSNR to two decimals, learning rates exactly as set (0.00108, not 0.0011).
+COMPARISON_COLUMNS = {**{c: st.column_config.NumberColumn(format="%.2f")
+                         for c in ("valid PSNR (dB)", "letters", "digits", "class-balanced")},
+                      "lr": st.column_config.NumberColumn(format="%g")}
 
 
 def pick_samples(y: np.ndarray, classes: list[int], per_class: int, seed: int = 0) -> np.ndarray:
@@ -35,14 +39,27 @@ def usable_autoencoder(choices: dict[str, Path], label: str):
         st.stop()
 
 
+def hold_model_choices(choices: dict[str, Path]) -> None:
+    """Keep models A and B chosen, or choose the first two, and make their select boxes show them.
+
+    A select box left out of a run (the page stopped before it: no class chosen, a training running) is drawn
+    afresh on its first option, while its key keeps the earlier choice: B's box said "shipped: best" while
+    B was the homework's model. A value assigned before a box is drawn is what the box shows, so both
+    are assigned on every run."""
+    for key, default in (("ae_model_a", 0), ("ae_model_b", min(1, len(choices) - 1))):
+        kept = st.session_state.get(key)
+        st.session_state[key] = kept if kept in choices else list(choices)[default]
+
+
 def model_row(label: str, path: Path, model, dataset_name: str) -> dict:
-    """A model's row of the comparison table: how it was trained and its validation PSNR."""
+    """A model's row of the comparison table: its validation PSNR first (what the models are compared by),
+    then how it was trained."""
     report = valid_report(str(path), path.stat().st_mtime, dataset_name)
     training = model.metadata.get("training", {})
-    return {"model": label, "network": model.network.describe(), "code": code_size(model.network),
-            "optimizer": training.get("optimizer"), "lr": training.get("lr"), "epochs": training.get("epochs_run"),
-            "valid PSNR (dB)": report["psnr"], "letters": report["letters"], "digits": report["digits"],
-            "class-balanced": report["balanced_psnr"]}
+    return {"model": label, "valid PSNR (dB)": report["psnr"], "letters": report["letters"],
+            "digits": report["digits"], "class-balanced": report["balanced_psnr"], "code": code_size(model.network),
+            "network": model.network.describe(), "optimizer": training.get("optimizer"), "lr": training.get("lr"),
+            "epochs": training.get("epochs_run")}
 
 
 @st.cache_data(max_entries=32, show_spinner="Reconstructing the validation split...")

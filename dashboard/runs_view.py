@@ -127,15 +127,15 @@ def _zip_of(runs: list[Run]) -> bytes:
     return buffer.getvalue()
 
 
-def _download(col, chosen: list[Run]) -> None:
+def _download(where, chosen: list[Run]) -> None:
     """One model as its .npz file, several as a zip of them: made only when clicked."""
     files = [r for r in chosen if r.model_path.exists()]
     one = len(files) == 1
-    col.download_button("Download the model" if one else f"Download {len(files)} models" if files else "Download",
-                        files[0].model_path.read_bytes if one else lambda: _zip_of(files),
-                        file_name=f"{files[0].id}.npz" if one else "models.zip", disabled=not files,
-                        on_click="ignore", width="stretch",
-                        help="The trained network (.npz), for `python -m mlcore` or your own numpy code")
+    where.download_button("Download the model" if one else f"Download {len(files)} models" if files else "Download",
+                          files[0].model_path.read_bytes if one else lambda: _zip_of(files),
+                          file_name=f"{files[0].id}.npz" if one else "models.zip", disabled=not files,
+                          on_click="ignore",
+                          help="The trained network (.npz), for `python -m mlcore` or your own numpy code")
 
 
 def action_bar(reg: Registry, chosen: list[Run], me: Visitor) -> None:
@@ -144,23 +144,23 @@ def action_bar(reg: Registry, chosen: list[Run], me: Visitor) -> None:
     classifier = chosen[0] if len(chosen) == 1 and chosen[0].kind == "classifier" else None
     others = [r for r in chosen if r.owner != me.owner]
     manage = bool(chosen) and all(may_manage(r, me) for r in chosen)
-    cols = st.columns(5)
-    _download(cols[0], chosen)
-    if cols[1].button("Use for OCR", width="stretch", disabled=classifier is None):
+    bar = st.container(horizontal=True)  # one row, wrapping on narrow screens
+    _download(bar, chosen)
+    if bar.button("Use for OCR", disabled=classifier is None):
         st.session_state["ocr_model_path"] = str(classifier.model_path)
         st.switch_page("app_pages/ocr.py")
-    if others and cols[2].button("Copy to your runs" if len(others) == 1 else f"Copy {len(others)} to your runs",
-                                 width="stretch", help="A private copy of each shared run, yours to keep"):
+    if others and bar.button("Copy to your runs" if len(others) == 1 else f"Copy {len(others)} to your runs",
+                         help="A private copy of each shared run, yours to keep"):
         for run in others:
             reg.copy(run.id, me.owner)
         st.rerun()
     share = not all(r.published for r in chosen)
-    if manage and cols[3].button("Share" if share else "Stop sharing", width="stretch",
-                                 help="Shared runs are shown, read-only, to every visitor"):
+    if manage and bar.button("Share" if share else "Stop sharing",
+                         help="Shared runs are shown, read-only, to every visitor"):
         for run in chosen:
             reg.publish(run.id, share, by=None if me.operator else me.owner)
         st.rerun()
-    if manage and cols[4].button(f"Delete {len(chosen)} run(s)", width="stretch"):
+    if manage and bar.button(f"Delete {len(chosen)} run(s)"):
         st.session_state["confirm_delete"] = [r.id for r in chosen]
     if not chosen:
         st.caption("Tick runs in the table to compare them side by side, download, share or delete them.")

@@ -164,7 +164,7 @@ metrics[1].metric("Letters", f"{row_a['letters']:.2f} dB" if row_a["letters"] is
 metrics[2].metric("Digits", f"{row_a['digits']:.2f} dB" if row_a["digits"] is not None else "-")
 st.plotly_chart(comparison_figure({"reconstruction": model_a.network}, X, sample_labels), width="stretch",
                 key="ae_single")
-st.caption("Top: the validation images. Middle: what the network rebuilds from its code, with each one's PSNR. "
+st.caption("Top: the validation images. Middle: what the network rebuilds from its code, with each one's PSNR in dB. "
            "Bottom: the difference, dark where they disagree.")
 
 # ------------------------------------------------------------------ comparison

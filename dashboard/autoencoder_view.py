@@ -70,11 +70,11 @@ def valid_report(path: str, mtime: float, dataset_name: str) -> dict:
 
 
 def reconstruction_rows(network, X: np.ndarray, title: str, difference: bool) -> list[tuple[str, np.ndarray, list]]:
-    """Rows for figures.image_rows: the originals, the reconstructions with each one's PSNR,
-    and (optionally) the difference, drawn dark where they disagree."""
+    """Rows for figures.image_rows: the reconstructions with each one's PSNR in dB (the number alone: narrow
+    enough to fit under its image on a phone) and, optionally, the difference, dark where they disagree."""
     rec = reconstruct(network, X)
     values = psnr(X, rec)
-    rows = [(title, rows_to_images(rec), [f"{v:.1f} dB" for v in values])]
+    rows = [(title, rows_to_images(rec), [f"{v:.1f}" for v in values])]
     if difference:
         rows.append(("difference", 1.0 - np.abs(rows_to_images(X) - rows_to_images(rec)), [""] * len(X)))
     return rows

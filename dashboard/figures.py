@@ -51,7 +51,7 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
 
 
 def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], captions_below: bool = False,
-                 row_titles: list[str] | None = None, height_per_row: int = 70) -> go.Figure:
+                 row_titles: list[str] | None = None, height_per_row: int = 70, caption_size: int = 10) -> go.Figure:
     """One image holding a grid of small grayscale images, each cell (row, col, image, caption, colour)
     captioned above it (or below), with optional titles left of the rows."""
     h, w = size
@@ -64,7 +64,7 @@ def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], caption
         mosaic[top:top + h, left:left + w] = img
     fig = go.Figure(_gray_image(mosaic))
     captions = [dict(x=margin + c * cell_w + w / 2, y=r * cell_h + (h + band / 2 if captions_below else band / 2 - 1),
-                     text=caption, showarrow=False, font=dict(size=10, color=colour or "#333"))
+                     text=caption, showarrow=False, font=dict(size=caption_size, color=colour or "#333"))
                 for r, c, _, caption, colour in cells]
     titles = [dict(x=margin - 4, y=r * cell_h + img_top + h / 2, text=title, showarrow=False, xanchor="right",
                    font=dict(size=11, color="#333")) for r, title in enumerate(row_titles or [])]
@@ -93,7 +93,7 @@ def image_rows(rows: list[tuple[str, np.ndarray, list[str]]], height_per_row: in
              for c, img in enumerate(images)]
     n_cols = max(len(images) for _, images, _ in rows)
     return _tile_figure(cells, len(rows), n_cols, rows[0][1].shape[1:], captions_below=True,
-                        row_titles=[title for title, _, _ in rows], height_per_row=height_per_row)
+                        row_titles=[title for title, _, _ in rows], height_per_row=height_per_row, caption_size=11)
 
 
 def crop_mosaic(crops: np.ndarray, labels: list[str], confidences: list[float], low_confidence: float) -> go.Figure:

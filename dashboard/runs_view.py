@@ -88,7 +88,7 @@ def _setting(value) -> str:
 
 def compare_table(runs: list[Run]) -> tuple[pd.DataFrame, pd.Series]:
     """The runs side by side, one column each: their metrics, then every setting; and, per row,
-    whether the runs differ in it."""
+    whether the runs differ in it. (The worker a run trained on is where, not how: left out.)"""
     columns = {f"{r.name} ({r.id[-6:]})": {
         **{f"metric: {k.replace('_', ' ')}": _metric(k, v) for k, v in r.metrics.items()},
         "epochs run": str(len(r.history.get("epoch", []))), "seconds": f"{r.seconds:.1f}", "status": r.status,

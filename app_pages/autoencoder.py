@@ -15,7 +15,15 @@ from dashboard.autoencoder_settings import (
     AutoencoderSettings,
     comparison,
 )
-from dashboard.autoencoder_view import code_map_figure, comparison_figure, model_row, pick_samples, usable_autoencoder
+from dashboard.autoencoder_view import (
+    COMPARISON_COLUMNS,
+    code_map_figure,
+    comparison_figure,
+    hold_model_choices,
+    model_row,
+    pick_samples,
+    usable_autoencoder,
+)
 from dashboard.data import dataset
 from dashboard.jobs import resume_job
 from dashboard.models import autoencoder_choices
@@ -130,9 +138,7 @@ except (DataFormatError, OSError) as exc:
     st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
     st.stop()
 st.subheader("Reconstructions of validation characters")
-for key, default in (("ae_model_a", 0), ("ae_model_b", min(1, len(choices) - 1))):
-    if st.session_state.get(key) not in choices:
-        st.session_state[key] = list(choices)[default]
+hold_model_choices(choices)
 cols = st.columns([2, 3, 1])
 cols[0].selectbox("Model", list(choices), key="ae_model_a",
                   help="The shipped autoencoders, or any run trained here (also on the Runs page)")
@@ -158,7 +164,7 @@ metrics[1].metric("Letters", f"{row_a['letters']:.2f} dB" if row_a["letters"] is
 metrics[2].metric("Digits", f"{row_a['digits']:.2f} dB" if row_a["digits"] is not None else "-")
 st.plotly_chart(comparison_figure({"reconstruction": model_a.network}, X, sample_labels), width="stretch",
                 key="ae_single")
-st.caption("Top: the validation images. Middle: what the network rebuilds from its code, with each one's PSNR. "
+st.caption("Top: the validation images. Middle: what the network rebuilds from its code, with each one's PSNR in dB. "
            "Bottom: the difference, dark where they disagree.")
 
 # ------------------------------------------------------------------ comparison
@@ -168,14 +174,11 @@ path_b, model_b = usable_autoencoder(choices, st.session_state["ae_model_b"])
 row_b = model_row(st.session_state["ae_model_b"], path_b, model_b, settings.dataset)
 st.plotly_chart(comparison_figure({"A": model_a.network, "B": model_b.network}, X, sample_labels),
                 width="stretch", key="ae_pair")
-table = pd.DataFrame([row_a, row_b], index=["A", "B"])
-st.dataframe(table, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%.2f") for c in ("valid PSNR (dB)", "letters", "digits",
-                                                               "class-balanced")})
+st.dataframe(pd.DataFrame([row_a, row_b], index=["A", "B"]), width="stretch", column_config=COMPARISON_COLUMNS)
 
 # ------------------------------------------------------------------ codes
 st.subheader("The codes, seen from above")
-fig, explained = code_map_figure(model_a.network, ds.valid.X, ds.valid.y, ds.classes, shown)
+fig, explained = code_map_figure(path_a, settings.dataset, shown)
 st.caption(f"Each validation character's code (model A: {row_a['code']} numbers) projected on its first two "
            "principal components, which hold "
            f"{explained.sum():.0%} of the codes' variance; the classes chosen above in colour. Characters that look "

@@ -1,8 +1,12 @@
 """Plotly figures for the pages. Pure functions: data in, figure out."""
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 LINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 LOW_CONFIDENCE_COLOUR = "#d62728"
@@ -10,9 +14,16 @@ DISPLAY_SIDE = 1400  # photos are shown downsampled: the browser needs no 12-meg
 CAPTION_SIZE = 12    # pixels; readable on a phone, where the images themselves shrink
 
 
+def _gray_image(gray: np.ndarray) -> go.Image:
+    """A grayscale image (0 black .. 1 white) as a PNG: a few kB where the pixels as numbers
+    (go.Image's z) are a megabyte of JSON to send and for the browser to draw."""
+    png = io.BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(png, "PNG")
+    return go.Image(source="data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), hoverinfo="skip")
+
+
 def _gray_figure(gray: np.ndarray, height: int) -> go.Figure:
-    img = (np.clip(gray, 0, 1) * 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=np.dstack([img] * 3), hoverinfo="skip"))
+    fig = go.Figure(_gray_image(gray))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), dragmode="zoom")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
@@ -41,7 +52,8 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
 
 
 def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], captions_below: bool = False,
-                 row_titles: list[str] | None = None, height_per_row: int = 70) -> go.Figure:
+                 row_titles: list[str] | None = None, height_per_row: int = 70,
+                 caption_size: int = CAPTION_SIZE) -> go.Figure:
     """One image holding a grid of small grayscale images, each cell (row, col, image, caption, colour)
     captioned above it (or below), with optional titles left of the rows."""
     h, w = size
@@ -52,16 +64,15 @@ def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], caption
     for r, c, img, _, _ in cells:
         top, left = r * cell_h + img_top, margin + c * cell_w
         mosaic[top:top + h, left:left + w] = img
-    z = (np.clip(mosaic, 0, 1) * 255).astype(np.uint8)
-    fig = go.Figure(go.Image(z=np.dstack([z] * 3), hoverinfo="skip"))
-    for r, c, _, caption, colour in cells:
-        y = r * cell_h + (h + band / 2 if captions_below else band / 2 - 1)
-        fig.add_annotation(x=margin + c * cell_w + w / 2, y=y, text=caption, showarrow=False,
-                           font=dict(size=CAPTION_SIZE, color=colour or "#333"))
-    for r, title in enumerate(row_titles or []):
-        fig.add_annotation(x=margin - 4, y=r * cell_h + img_top + h / 2, text=title, showarrow=False,
-                           xanchor="right", font=dict(size=CAPTION_SIZE, color="#333"))
-    fig.update_layout(height=max(120, n_rows * height_per_row), margin=dict(l=0, r=0, t=0, b=0))
+    fig = go.Figure(_gray_image(mosaic))
+    captions = [dict(x=margin + c * cell_w + w / 2, y=r * cell_h + (h + band / 2 if captions_below else band / 2 - 1),
+                     text=caption, showarrow=False, font=dict(size=caption_size, color=colour or "#333"))
+                for r, c, _, caption, colour in cells]
+    titles = [dict(x=margin - 4, y=r * cell_h + img_top + h / 2, text=title, showarrow=False, xanchor="right",
+                   font=dict(size=CAPTION_SIZE, color="#333")) for r, title in enumerate(row_titles or [])]
+    # All at once: fig.add_annotation re-validates every earlier annotation, quadratic in their number.
+    fig.update_layout(annotations=captions + titles, height=max(120, n_rows * height_per_row),
+                      margin=dict(l=0, r=0, t=0, b=0))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False, scaleanchor="x")
     return fig
@@ -84,7 +95,7 @@ def image_rows(rows: list[tuple[str, np.ndarray, list[str]]], height_per_row: in
              for c, img in enumerate(images)]
     n_cols = max(len(images) for _, images, _ in rows)
     return _tile_figure(cells, len(rows), n_cols, rows[0][1].shape[1:], captions_below=True,
-                        row_titles=[title for title, _, _ in rows], height_per_row=height_per_row)
+                        row_titles=[title for title, _, _ in rows], height_per_row=height_per_row, caption_size=11)
 
 
 def crop_mosaic(crops: np.ndarray, labels: list[str], confidences: list[float], low_confidence: float) -> go.Figure:

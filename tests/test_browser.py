@@ -421,3 +421,34 @@ def test_presets_fill_the_form_and_the_learning_rate_one_trains_three_named_runs
         names = sorted(r.name for r in Registry(tmp_path / "runs").list())
         assert names == sorted(f"MLP 64 sigmoid · sgd lr {lr} · batch 5 · 1 epoch · raw pixels"
                                for lr in ("0.0175", "0.175", "0.00175"))
+
+
+# ---- issue 18: autoencoder compare
+
+def _compared_row(page, row: str, timeout: float = 30) -> str:
+    """A row ("A" or "B") of the Autoencoder page's comparison table, as text: its name, then its cells."""
+    table, deadline = page.locator('[data-testid="stDataFrame"]').last, time.monotonic() + timeout
+    while not (rows := [r for r in table.locator("tr").all_inner_texts() if r.startswith(row)]):
+        assert time.monotonic() < deadline, f"no row {row} in the comparison table"
+        time.sleep(0.5)   # the table's cells are drawn after it
+    return rows[0]
+
+
+def test_the_compare_chooser_shows_the_model_it_compares(browser, tmp_path):
+    """With no class chosen the page stops above "Compare with"; drawn again, the box showed its first model
+    while B stayed the one chosen before (the homework's): it must show the model in row B."""
+    need_real_data()
+    with streamlit_server(tmp_path / "runs") as (_, url):
+        page = _page(browser, f"{url}/autoencoder")
+        page.get_by_text("Two models side by side").wait_for()
+        for label in ("S", "T", "W", "4", "7"):
+            page.get_by_role("button", name=f"Remove {label}").click()
+        page.get_by_text("Choose at least one class").wait_for()
+        page.get_by_role("combobox", name="Classes").click()
+        page.keyboard.type("S")
+        page.keyboard.press("Enter")
+        page.get_by_text("Two models side by side").wait_for()
+        time.sleep(2)   # the box is redrawn with the rerun's value
+        shown = page.get_by_role("combobox", name="Compare with").input_value()
+        assert _compared_row(page, "B").startswith(f"B{shown}"), (shown, _compared_row(page, "B"))
+        assert shown == "shipped: homework"

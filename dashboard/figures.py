@@ -14,14 +14,16 @@ def _gray_figure(gray: np.ndarray, height: int) -> go.Figure:
     fig = go.Figure(go.Image(z=np.dstack([img] * 3), hoverinfo="skip"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), dragmode="zoom")
     fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    # Top-aligned: on a screen narrower than `height` assumed, the unused band is at the bottom.
+    fig.update_yaxes(visible=False, scaleanchor="x", constraintoward="top")
     return fig
 
 
 def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence: float,
-                    height: int = 650) -> go.Figure:
+                    height: int = 650, labelled: bool = True) -> go.Figure:
     """The photo (shown at `scale` of the original) with every character's box, coloured by
-    line and labelled with its prediction; characters below `low_confidence` in red, dashed.
+    line and, if `labelled`, its prediction just above the box (never on its ink); characters
+    below `low_confidence` in red, dashed.
     """
     fig = _gray_figure(photo, height)
     for c in characters:
@@ -34,8 +36,10 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
             x=xs, y=ys, mode="lines", line=dict(color=colour, width=2, dash="dash" if low else "solid"),
             hovertemplate=f"<b>{c.label}</b> ({c.confidence:.0%})<br>line {c.line + 1}, word {c.word + 1}"
                           f"<br>top 3: {top3}<extra></extra>", showlegend=False))
-        fig.add_annotation(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, yshift=10, xanchor="left",
-                           font=dict(color="white", size=13), bgcolor=colour, borderpad=1)
+        if labelled:
+            fig.add_annotation(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, xanchor="left",
+                               yanchor="bottom", yshift=1, font=dict(color="white", size=12), bgcolor=colour,
+                               borderpad=0)
     return fig
 
 

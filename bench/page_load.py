@@ -4,8 +4,8 @@
     python bench/page_load.py [--url http://localhost:8602] [--repeats 7] [--pages draw,home]
 
 A warm load is a second visit on a running server: each page is visited once first (loading its
-models and caches), then `repeats` times, each in a new tab of the same browser, timed from navigation to the page's main
-content being visible. Prints the median and every time, per page, as JSON.
+models and caches), then `repeats` times, each in a new tab of the same browser, timed from navigation to
+the page's main content being visible. Prints the median and every time, per page, as JSON.
 """
 from __future__ import annotations
 

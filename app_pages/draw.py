@@ -2,7 +2,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard.canvas import drawing
-from dashboard.draw_figures import TOP_K, feature_maps_figure, top_classes_figure, units_figure
+from dashboard.draw_figures import TOP_K, feature_map_images, top_classes_figure, units_figure
 from dashboard.models import model_chooser
 from mlcore.data.glyphs import SIZE
 from mlcore.ensemble import members
@@ -77,7 +77,8 @@ if maps:
     i, first = maps[0]
     st.markdown(f"The first convolution's **{first.shape[-1]} feature maps** ({first.shape[0]}x{first.shape[1]} after "
                 "pooling and ReLU): each kernel's response across the drawing, dark where it responds most.")
-    st.plotly_chart(feature_maps_figure(first), width="stretch")
+    # A list of images wraps to the screen's width: a phone shows fewer per row, each as large.
+    st.image(feature_map_images(first), caption=[str(k + 1) for k in range(first.shape[-1])], clamp=True)
 if dense:
     st.markdown("Each square is one hidden unit of a fully connected layer; its colour is the unit's activation for "
                 "this drawing. Different characters light up different units.")

@@ -78,7 +78,8 @@ if maps:
     st.markdown(f"The first convolution's **{first.shape[-1]} feature maps** ({first.shape[0]}x{first.shape[1]} after "
                 "pooling and ReLU): each kernel's response across the drawing, dark where it responds most.")
     # A list of images wraps to the screen's width: a phone shows fewer per row, each as large.
-    st.image(feature_map_images(first), caption=[str(k + 1) for k in range(first.shape[-1])], clamp=True)
+    st.container(key="feature_maps").image(feature_map_images(first), clamp=True,
+                                           caption=[str(k + 1) for k in range(first.shape[-1])])
 if dense:
     st.markdown("Each square is one hidden unit of a fully connected layer; its colour is the unit's activation for "
                 "this drawing. Different characters light up different units.")

@@ -7,15 +7,17 @@ import plotly.graph_objects as go
 LINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 LOW_CONFIDENCE_COLOUR = "#d62728"
 DISPLAY_SIDE = 1400  # photos are shown downsampled: the browser needs no 12-megapixel image
+LABEL_ROOM = 18      # pixels above a page's photo for the labels of its first line
 
 
-def _gray_figure(gray: np.ndarray, height: int) -> go.Figure:
+def _gray_figure(gray: np.ndarray, height: int, top: int = 0) -> go.Figure:
     img = (np.clip(gray, 0, 1) * 255).astype(np.uint8)
     fig = go.Figure(go.Image(z=np.dstack([img] * 3), hoverinfo="skip"))
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), dragmode="zoom")
-    fig.update_xaxes(visible=False)
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=top, b=0), dragmode="zoom")
+    # The photo's own extent: left to autorange, the axes would also make room for every label.
+    fig.update_xaxes(visible=False, range=[-0.5, gray.shape[1] - 0.5])
     # Top-aligned: on a screen narrower than `height` assumed, the unused band is at the bottom.
-    fig.update_yaxes(visible=False, scaleanchor="x", constraintoward="top")
+    fig.update_yaxes(visible=False, scaleanchor="x", constraintoward="top", range=[gray.shape[0] - 0.5, -0.5])
     return fig
 
 
@@ -25,7 +27,7 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
     line and, if `labelled`, its prediction just above the box (never on its ink); characters
     below `low_confidence` in red, dashed.
     """
-    fig = _gray_figure(photo, height)
+    fig = _gray_figure(photo, height, top=LABEL_ROOM)
     for c in characters:
         low = c.confidence < low_confidence
         colour = LOW_CONFIDENCE_COLOUR if low else LINE_COLOURS[c.line % len(LINE_COLOURS)]

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage.transform import resize
 
 from dashboard.data import dataset
-from dashboard.figures import DISPLAY_SIDE, page_with_boxes
+from dashboard.figures import DISPLAY_SIDE, LABEL_ROOM, page_with_boxes
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import available_datasets, default_name
 from mlcore.data.paths import data_dir
@@ -62,9 +62,10 @@ def show_page(view: OcrView, low_confidence: float, labelled: bool) -> None:
     (the container is a CSS size container, so 100cqw is that width)."""
     aspect = view.photo.shape[0] / view.photo.shape[1]
     st.html(f"<style>.st-key-ocr_photo {{container-type: inline-size}} .st-key-ocr_photo "
-            f"[data-testid='stElementContainer'] {{max-height: calc(100cqw * {aspect:.5f}); overflow: hidden}}</style>")
+            f"[data-testid='stElementContainer'] {{max-height: calc(100cqw * {aspect:.5f} + {LABEL_ROOM}px); "
+            "overflow: hidden}</style>")
     figure = page_with_boxes(view.photo, view.photo_scale, view.characters, low_confidence,
-                             height=min(MAX_HEIGHT, round(PAGE_WIDTH * aspect)), labelled=labelled)
+                             height=min(MAX_HEIGHT, round(PAGE_WIDTH * aspect)) + LABEL_ROOM, labelled=labelled)
     with st.container(key="ocr_photo"):
         st.plotly_chart(figure, width="stretch")
 

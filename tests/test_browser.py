@@ -394,6 +394,8 @@ def test_read_a_page_shows_each_reading_beside_its_ink_on_a_photo_as_wide_as_the
     boxes = photo.locator(".scatterlayer path.js-line").evaluate_all(RECTS)   # one per character, in order
     assert len(labels) == len(boxes) > 20
     assert not [i for i, (label, box) in enumerate(zip(labels, boxes)) if _overlap(label, box)]
+    if width >= 1400:   # a photo drawn wide enough: no reading covers any ink (on a phone, the toggle below)
+        assert not [i for i, label in enumerate(labels) if any(_overlap(label, box) for box in boxes)]
     # the photo fills the figure's width, and the figure ends where the photo does (a strip above it holds
     # the first line's labels)
     image, figure = photo.locator(".imagelayer image").bounding_box(), photo.bounding_box()
@@ -436,9 +438,9 @@ def test_theory_texts_sit_on_no_curve_and_the_contents_lead_to_each_section(brow
     figures = page.locator(".js-plotly-plot")
     figures.first.wait_for()
     time.sleep(1)
-    assert figures.count() == 8
     clashes = {i: figures.nth(i).evaluate(CLASHES) for i in range(figures.count())}
     assert not any(clashes.values()), clashes
+    assert figures.count() == 8
     sizes = page.locator(".js-plotly-plot text").evaluate_all("ts => ts.map(t => getComputedStyle(t).fontSize)")
     assert min(float(size.removesuffix("px")) for size in sizes) >= 11
     page.get_by_role("link", name="Vanishing gradients").click()

@@ -27,7 +27,7 @@ with drawn:
         pen = st.slider("Pen width", 6, 40, 18, key="draw_pen",
                         help="Any width works: the networks were trained on pens from fine to thick.")
         pixels = drawing(pen)
-        st.caption("Undo, redo and clear are in the canvas's toolbar (hover over it).")
+        st.caption("Undo, redo and clear are in the toolbar above the canvas (it shows while the pointer is on it).")
         missing = "Draw a character on the canvas: the network's reading appears here."
     else:
         upload = st.file_uploader("A picture of one character", type=PHOTO_TYPES, key="draw_upload",

@@ -2,7 +2,7 @@ import numpy as np
 import streamlit as st
 
 from dashboard.canvas import drawing
-from dashboard.draw_figures import TOP_K, feature_maps_figure, top_classes_figure, units_figure
+from dashboard.draw_figures import TOP_K, feature_map_images, top_classes_figure, units_figure
 from dashboard.models import model_chooser
 from mlcore.data.glyphs import SIZE
 from mlcore.ensemble import members
@@ -27,7 +27,7 @@ with drawn:
         pen = st.slider("Pen width", 6, 40, 18, key="draw_pen",
                         help="Any width works: the networks were trained on pens from fine to thick.")
         pixels = drawing(pen)
-        st.caption("Undo, redo and clear are in the canvas's toolbar (hover over it).")
+        st.caption("Undo, redo and clear are in the toolbar above the canvas (it shows while the pointer is on it).")
         missing = "Draw a character on the canvas: the network's reading appears here."
     else:
         upload = st.file_uploader("A picture of one character", type=PHOTO_TYPES, key="draw_upload",
@@ -77,7 +77,9 @@ if maps:
     i, first = maps[0]
     st.markdown(f"The first convolution's **{first.shape[-1]} feature maps** ({first.shape[0]}x{first.shape[1]} after "
                 "pooling and ReLU): each kernel's response across the drawing, dark where it responds most.")
-    st.plotly_chart(feature_maps_figure(first), width="stretch")
+    # A list of images wraps to the screen's width: a phone shows fewer per row, each as large.
+    st.container(key="feature_maps").image(feature_map_images(first), clamp=True,
+                                           caption=[str(k + 1) for k in range(first.shape[-1])])
 if dense:
     st.markdown("Each square is one hidden unit of a fully connected layer; its colour is the unit's activation for "
                 "this drawing. Different characters light up different units.")

@@ -1,8 +1,8 @@
 import streamlit as st
 
-from dashboard.figures import crop_mosaic, page_with_boxes
+from dashboard.figures import crop_mosaic
 from dashboard.models import model_chooser
-from dashboard.ocr_view import read_photo, sample_pages
+from dashboard.ocr_view import read_photo, sample_pages, show_page
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError
 from mlcore.ocr.page import WORK_SIDE
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
@@ -10,7 +10,7 @@ from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
 st.title("Read a handwritten page")
 st.markdown("Upload a photo of a page written in **capital letters and digits**, take one with your camera, or "
             "pick a sample. Every character found is boxed (one colour per line) and labelled with what the "
-            "network reads; dashed red boxes are the ones it is unsure of.")
+            "network reads just above it; dashed red boxes are the ones it is unsure of.")
 
 source = st.radio("Photo", ["Upload a photo", "Take a photo", "Sample page"], horizontal=True,
                   label_visibility="collapsed")
@@ -57,16 +57,19 @@ if not view.characters:
     st.image(view.photo, caption=name, clamp=True)
     st.stop()
 
+labelled = st.toggle("Show what the network read", value=True, key="ocr_labels",
+                     help="Each reading sits just above its box; turn it off to see every stroke of the photo.")
+show_page(view, low, labelled)
 left, right = st.columns([3, 2])
 with left:
-    st.plotly_chart(page_with_boxes(view.photo, view.photo_scale, view.characters, low), width="stretch")
-with right:
     st.subheader("Text")
     st.code(view.text, language=None)
     st.download_button("Download the text", view.text, file_name=f"{name.rsplit('.', 1)[0]}.txt")
     if correct and view.raw_text != view.text:
         with st.popover("Before word correction"):
             st.code(view.raw_text, language=None)
+with right:
+    st.subheader("Score")
     truth = st.text_area("True text (to score the reading)", value=known_text, key=f"truth_{name}",
                          placeholder="Type what the page says")
     if truth.strip():

@@ -3,24 +3,35 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import theory_figures as figs
+from dashboard.contents import contents, section
 from mlcore import theory
 from mlcore.activations import ACTIVATIONS, sigmoid
 from mlcore.initializers import INITIALIZERS
 
 NAMES = list(ACTIVATIONS)
+SECTIONS = {
+    "activations": "Activations and their gradients",
+    "tanh": "tanh is a rescaled sigmoid",
+    "softmax": "Softmax ignores a shift, exp does not",
+    "linear": "Linear layers without activations collapse into one",
+    "vanishing": "Vanishing gradients",
+    "gradcheck": "Checking backprop against numerical gradients",
+}
 
 st.title("Theory")
 st.markdown("The homework opens with a few facts about the pieces a network is built from. Each is computed "
             "here, live, with the same `mlcore` layers that train the networks: move the sliders and see why "
             "they hold.")
+contents(SECTIONS)
 
-st.header("Activations and their gradients", divider="gray")
+section(SECTIONS, "activations")
 st.markdown(
     "Backpropagation multiplies the gradient by every layer's activation derivative on its way back to the "
     "input. So what matters is how large f′ is **at the values the units actually take**, which is why the "
     "middle and right plots draw f′ as a function of f itself (the homework's figures 1-3).")
-st.latex(r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14 \qquad "
-         r"\tanh'(x) = 1-\tanh^2(x) \le 1 \qquad \mathrm{relu}'(x) = [x > 0]")
+for column, formula in zip(st.columns(3), (r"\sigma'(x) = \sigma(x)\,(1-\sigma(x)) \le \tfrac14",
+                                            r"\tanh'(x) = 1-\tanh^2(x) \le 1", r"\mathrm{relu}'(x) = [x > 0]")):
+    column.latex(formula)  # one per column: on a phone they stack instead of running off the screen
 controls = st.columns(2)
 chosen = controls[0].multiselect("Activations", NAMES, default=NAMES, key="th_activations")
 reach = controls[1].slider("x from -a to a", 1.0, 10.0, 6.0, 0.5, key="th_reach")
@@ -28,7 +39,8 @@ x = np.linspace(-reach, reach, 801)
 crossover = theory.tanh_sigmoid_crossover()
 if chosen:
     curves = [theory.activation_curve(name, x) for name in chosen]
-    st.plotly_chart(figs.activation_figure(curves, crossover), width="stretch")
+    for column, fig in zip(st.columns(3), figs.activation_figures(curves, crossover)):
+        column.plotly_chart(fig, width="stretch")
 else:
     st.info("Pick at least one activation.")
 st.markdown(
@@ -38,7 +50,7 @@ st.markdown(
     f"linearly to 0 as the unit turns on. ReLU passes back exactly 1 for every active unit, and nothing for the "
     f"others.")
 
-st.header("tanh is a rescaled sigmoid", divider="gray")
+section(SECTIONS, "tanh")
 st.latex(r"\tanh(x) = \frac{1-e^{-2x}}{1+e^{-2x}} = \frac{2}{1+e^{-2x}} - 1 = 2\,\sigma(2x) - 1")
 st.markdown("Squeezed by 2 along x, stretched by 2 along y, moved down by 1: the same S, but centred on zero, "
             "so a tanh layer's outputs are not all positive and its peak gradient is 1 instead of 0.25.")
@@ -47,7 +59,7 @@ left.plotly_chart(figs.tanh_identity_figure(x, np.tanh(x), theory.tanh_as_sigmoi
 right.metric("Largest |tanh(x) − (2σ(2x) − 1)|", f"{theory.tanh_identity_error(x):.1e}",
              help="Over the plotted x, the Tanh layer against the Sigmoid layer: equal to rounding error.")
 
-st.header("Softmax ignores a shift, exp does not", divider="gray")
+section(SECTIONS, "softmax")
 st.latex(r"\mathrm{softmax}(x + c)_i = \frac{e^{x_i+c}}{\sum_j e^{x_j+c}} "
          r"= \frac{e^c\,e^{x_i}}{e^c\sum_j e^{x_j}} = \mathrm{softmax}(x)_i")
 st.markdown("Mathematically the shift cancels. Numerically it does not: a float64 holds at most about "
@@ -73,7 +85,7 @@ else:
     right.metric("What the shift changed", f"{np.max(np.abs(s.stable - s.unshifted)):.1e}",
                  help="The largest |softmax(x + c) - softmax(x)|, both max-shifted.")
 
-st.header("Linear layers without activations collapse into one", divider="gray")
+section(SECTIONS, "linear")
 st.latex(r"(x W_1 + b_1)\,W_2 + b_2 = x\,\underbrace{W_1 W_2}_{W} + \underbrace{b_1 W_2 + b_2}_{b}")
 st.markdown("However many linear layers are stacked, the result is one linear map: depth buys nothing without a "
             "nonlinearity between the layers. Each dot below is one output of random layers on a random input.")
@@ -86,7 +98,7 @@ right.metric("Stack against single map", f"{check.linear_error:.1e}", help="The 
 right.metric(f"With {between} between", f"{check.nonlinear_error:.2g}",
              help="The same layers with the activation after each but the last, against the single map.")
 
-st.header("Vanishing gradients", divider="gray")
+section(SECTIONS, "vanishing")
 st.markdown("A fresh network of 64-unit layers, one batch of random inputs, one backward pass: the size of each "
             "layer's weight gradient. Going down, every layer multiplies the gradient by its weights and its "
             "activation derivative; with sigmoid (at most 0.25 each time) the first layers barely learn. Compare "
@@ -104,7 +116,7 @@ if init == "zeros":
     right.info("With all-zero weights nothing reaches the hidden layers: their gradients are exactly 0, and every "
                "unit of a layer would stay identical (the homework's Q2.1.1).")
 
-st.header("Checking backprop against numerical gradients", divider="gray")
+section(SECTIONS, "gradcheck")
 st.latex(r"\frac{\partial L}{\partial w} \approx \frac{L(w+\varepsilon) - L(w-\varepsilon)}{2\varepsilon}, "
          r"\qquad \text{error} = \frac{\lVert g_\text{backprop} - g_\text{numerical}\rVert}"
          r"{\lVert g_\text{backprop}\rVert + \lVert g_\text{numerical}\rVert}")

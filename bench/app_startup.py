@@ -33,10 +33,12 @@ def rss_mb(pid: int) -> dict:
     return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM")}
 
 
-# Each page and a text its script draws last (or once its slowest part is done).
-READY = {"": "How it was trained", "theory": "Backprop agrees with the central differences",
-         "train": "Choose settings (or a preset)", "tune": "Objective:", "runs": "Click column headers to sort",
-         "draw": "Draw a character on the canvas", "ocr": "Sample page", "autoencoder": "Mean validation PSNR"}
+# Each page and a Playwright selector that matches once its main content is drawn (for Draw, the
+# canvas itself: its component loads after the page's text).
+READY = {"": "text=How it was trained", "theory": "text=Backprop agrees with the central differences",
+         "train": "text=Choose settings (or a preset)", "tune": "text=Objective:",
+         "runs": "text=Click column headers to sort", "draw": "canvas", "ocr": "text=Sample page",
+         "autoencoder": "text=Mean validation PSNR"}
 
 
 def warm_loads(context, url: str, repeats: int) -> dict[str, float]:
@@ -51,7 +53,7 @@ def warm_loads(context, url: str, repeats: int) -> dict[str, float]:
             page.set_default_timeout(60_000)
             t0 = time.perf_counter()
             page.goto(f"{url}/{path}")
-            page.get_by_text(ready).first.wait_for()
+            page.locator(ready).first.wait_for(state="visible")
             if k:   # the first opening fills the caches
                 times.append(time.perf_counter() - t0)
             page.close()
@@ -83,7 +85,7 @@ def main() -> int:
                 starts.append(time.perf_counter() - t0)
                 if i == 0:
                     page.goto(f"{url}/train")
-                    page.get_by_text(READY["train"]).wait_for()   # pressed sooner, the form may not be sent
+                    page.locator(READY["train"]).wait_for()   # pressed sooner, the form may not be sent
                     page.get_by_role("button", name="Train", exact=True).click()
                     page.get_by_text("Test balanced accuracy").wait_for()
                     page.goto(f"{url}/ocr")

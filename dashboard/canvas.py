@@ -17,6 +17,7 @@ except Exception as exc:  # not installed, or a version whose frontend cannot be
     st_canvas, CANVAS_ERROR = None, exc
 
 SIZE = 280   # canvas pixels: ten times the input, room for a comfortable stroke
+TOOLBAR_ROOM = 24   # pixels: the canvas's toolbar floats this far above it, over whatever comes before
 
 
 def drawing(stroke_width: int, key: str = "draw_canvas") -> np.ndarray | None:
@@ -26,6 +27,7 @@ def drawing(stroke_width: int, key: str = "draw_canvas") -> np.ndarray | None:
         st.warning(f"The drawing canvas is not available ({CANVAS_ERROR}). Install `streamlit-drawable-canvas` "
                    "(see requirements.txt), or upload a picture of a character instead.")
         return None
+    st.space(TOOLBAR_ROOM)
     result = st_canvas(stroke_width=stroke_width, stroke_color="#000000", background_color="#FFFFFF",
                        width=SIZE, height=SIZE, drawing_mode="freedraw", return_image_data=True, key=key)
     return result.image_data

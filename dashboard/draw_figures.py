@@ -4,8 +4,6 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import image_mosaic
-
 TOP_K = 5
 
 
@@ -40,10 +38,10 @@ def units_figure(values: np.ndarray, title: str, height: int = 260) -> go.Figure
     return fig
 
 
-def feature_maps_figure(maps: np.ndarray, per_row: int = 16) -> go.Figure:
-    """Convolutional feature maps (H, W, C) as small images, each scaled to the layer's strongest
-    response, strong responses dark (like ink)."""
-    maps = np.moveaxis(np.asarray(maps), -1, 0)
+def feature_map_images(maps: np.ndarray, side: int = 64) -> list[np.ndarray]:
+    """Convolutional feature maps (H, W, C) as C grayscale images about `side` pixels square, each
+    pixel a crisp block, scaled to the layer's strongest response, strong responses dark (like ink)."""
+    maps = np.moveaxis(np.asarray(maps, dtype=float), -1, 0)
     strongest = max(float(maps.max()), 1e-12)
-    enlarged = np.kron(1.0 - maps / strongest, np.ones((3, 3)))
-    return image_mosaic(enlarged, [str(i + 1) for i in range(len(maps))], per_row=per_row, height_per_row=95)
+    block = np.ones((max(1, side // maps.shape[1]),) * 2)
+    return [np.kron(1.0 - m / strongest, block) for m in maps]

@@ -12,6 +12,7 @@ LINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b"
 LOW_CONFIDENCE_COLOUR = "#d62728"
 DISPLAY_SIDE = 1400  # photos are shown downsampled: the browser needs no 12-megapixel image
 CAPTION_SIZE = 12    # pixels; readable on a phone, where the images themselves shrink
+LABEL_ROOM = 18      # pixels above a page's photo for the labels of its first line
 
 
 def _gray_image(gray: np.ndarray) -> go.Image:
@@ -22,20 +23,23 @@ def _gray_image(gray: np.ndarray) -> go.Image:
     return go.Image(source="data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), hoverinfo="skip")
 
 
-def _gray_figure(gray: np.ndarray, height: int) -> go.Figure:
+def _gray_figure(gray: np.ndarray, height: int, top: int = 0) -> go.Figure:
     fig = go.Figure(_gray_image(gray))
-    fig.update_layout(height=height, margin=dict(l=0, r=0, t=0, b=0), dragmode="zoom")
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=top, b=0), dragmode="zoom")
+    # The photo's own extent: left to autorange, the axes would also make room for every label.
+    fig.update_xaxes(visible=False, range=[-0.5, gray.shape[1] - 0.5])
+    # Top-aligned: on a screen narrower than `height` assumed, the unused band is at the bottom.
+    fig.update_yaxes(visible=False, scaleanchor="x", constraintoward="top", range=[gray.shape[0] - 0.5, -0.5])
     return fig
 
 
 def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence: float,
-                    height: int = 650) -> go.Figure:
+                    height: int = 650, labelled: bool = True) -> go.Figure:
     """The photo (shown at `scale` of the original) with every character's box, coloured by
-    line and labelled with its prediction; characters below `low_confidence` in red, dashed.
+    line and, if `labelled`, its prediction just above the box (never on its ink); characters
+    below `low_confidence` in red, dashed.
     """
-    fig = _gray_figure(photo, height)
+    fig = _gray_figure(photo, height, top=LABEL_ROOM)
     for c in characters:
         low = c.confidence < low_confidence
         colour = LOW_CONFIDENCE_COLOUR if low else LINE_COLOURS[c.line % len(LINE_COLOURS)]
@@ -46,8 +50,10 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
             x=xs, y=ys, mode="lines", line=dict(color=colour, width=2, dash="dash" if low else "solid"),
             hovertemplate=f"<b>{c.label}</b> ({c.confidence:.0%})<br>line {c.line + 1}, word {c.word + 1}"
                           f"<br>top 3: {top3}<extra></extra>", showlegend=False))
-        fig.add_annotation(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, yshift=10, xanchor="left",
-                           font=dict(color="white", size=13), bgcolor=colour, borderpad=1)
+        if labelled:
+            fig.add_annotation(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, xanchor="left",
+                               yanchor="bottom", yshift=1, font=dict(color="white", size=12), bgcolor=colour,
+                               borderpad=0)
     return fig
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from skimage.transform import resize
 
 from dashboard.data import dataset
-from dashboard.figures import DISPLAY_SIDE
+from dashboard.figures import DISPLAY_SIDE, LABEL_ROOM, page_with_boxes
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import available_datasets, default_name
 from mlcore.data.paths import data_dir
@@ -49,6 +49,25 @@ def read_photo(data: bytes, model_path: str, _model, work_side: int, correct_wor
     return OcrView(reading.text, reading.raw_text, reading.characters, reading.crops, photo.astype(np.float32),
                    reading.scale * shrink, reading.skew, reading.char_height, reading.ink.threshold,
                    max(gray.shape))
+
+
+# Plotly figures have a fixed height, chosen for the photo filling the main column of a 1400 px wide
+# screen with the sidebar open; a portrait page stops at MAX_HEIGHT rather than outgrowing the screen.
+PAGE_WIDTH, MAX_HEIGHT = 940, 900
+
+
+def show_page(view: OcrView, low_confidence: float, labelled: bool) -> None:
+    """The photo with its boxes, as wide as the page. On a narrower screen the photo shrinks to the width
+    and would leave a band below it: CSS trims the figure to the photo's height at the column's width
+    (the container is a CSS size container, so 100cqw is that width)."""
+    aspect = view.photo.shape[0] / view.photo.shape[1]
+    st.html(f"<style>.st-key-ocr_photo {{container-type: inline-size}} .st-key-ocr_photo "
+            f"[data-testid='stElementContainer'] {{max-height: calc(100cqw * {aspect:.5f} + {LABEL_ROOM}px); "
+            "overflow: hidden}</style>")
+    figure = page_with_boxes(view.photo, view.photo_scale, view.characters, low_confidence,
+                             height=min(MAX_HEIGHT, round(PAGE_WIDTH * aspect)) + LABEL_ROOM, labelled=labelled)
+    with st.container(key="ocr_photo"):
+        st.plotly_chart(figure, width="stretch")
 
 
 @dataclass(frozen=True)

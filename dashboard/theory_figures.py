@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures import RUN_COLOURS
 from mlcore.theory import SIGMOID_PEAK_GRADIENT, ActivationCurve, SmallGradCheck, SoftmaxShift, StackCheck
@@ -16,42 +15,47 @@ def _colour(name: str) -> str:
     return ACTIVATION_COLOURS.get(name, "#333")
 
 
-def activation_figure(curves: list[ActivationCurve], crossover: tuple[float, float], height: int = 420) -> go.Figure:
-    """The homework's figures 1-3 for every activation at once: f and f' against x; f' against f;
-    f'/f against f. The sigmoid's peak gradient 0.25 is a dotted line, and the tanh values
-    beyond which tanh' falls below it are marked."""
-    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.07,
-                        subplot_titles=("f(x) (solid) and f'(x) (dashed)", "f' as a function of f",
-                                        "f'/f as a function of f"))
+def _reference(fig: go.Figure, x, y, name: str, colour: str) -> None:
+    """A dotted reference line named in the legend: a label on the plot would sit on the curves."""
+    fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines", hoverinfo="skip",
+                             line=dict(color=colour, dash="dot", width=1.5)))
+
+
+def activation_figures(curves: list[ActivationCurve], crossover: tuple[float, float],
+                       height: int = 400) -> list[go.Figure]:
+    """The homework's figures 1-3 for every activation at once, as three figures (side by side on a
+    wide screen, one under another on a phone): f and f' against x; f' against f; f'/f against f.
+    The sigmoid's peak gradient 0.25 is a dotted line, and so are the tanh values beyond which tanh'
+    falls below it."""
+    titles = ("f (solid) and f′ (dashed) against x", "f′ as a function of f", "f′/f as a function of f")
+    figs = [go.Figure() for _ in titles]
     for c in curves:
         colour = _colour(c.name)
-        fig.add_trace(go.Scatter(x=c.x, y=c.value, name=c.name, legendgroup=c.name, line=dict(color=colour)),
-                      row=1, col=1)
-        fig.add_trace(go.Scatter(x=c.x, y=c.derivative, name=f"{c.name}'", legendgroup=c.name, showlegend=False,
-                                 line=dict(color=colour, dash="dash")), row=1, col=1)
+        figs[0].add_trace(go.Scatter(x=c.x, y=c.value, name=c.name, legendgroup=c.name, line=dict(color=colour)))
+        figs[0].add_trace(go.Scatter(x=c.x, y=c.derivative, name=f"{c.name}′", legendgroup=c.name,
+                                     showlegend=False, line=dict(color=colour, dash="dash")))
         # Against f, the curve is traced once per value: ReLU's flat half is a single point.
         order = np.argsort(c.value, kind="stable")
-        fig.add_trace(go.Scatter(x=c.value[order], y=c.derivative[order], legendgroup=c.name, showlegend=False,
-                                 line=dict(color=colour)), row=1, col=2)
-        fig.add_trace(go.Scatter(x=c.value[order], y=c.ratio[order], legendgroup=c.name, showlegend=False,
-                                 line=dict(color=colour)), row=1, col=3)
-    fig.add_hline(y=SIGMOID_PEAK_GRADIENT, line=dict(color="#888", dash="dot"), row=1, col=2,
-                  annotation_text="sigmoid's peak 0.25", annotation_position="top right")
+        # The middle figure's legend names its reference lines; the colours are named left and right.
+        for fig, y in ((figs[1], c.derivative), (figs[2], c.ratio)):
+            fig.add_trace(go.Scatter(x=c.value[order], y=y[order], name=c.name, line=dict(color=colour),
+                                     showlegend=fig is figs[2]))
+    _reference(figs[1], [-1.05, 1.6], [SIGMOID_PEAK_GRADIENT] * 2, f"sigmoid's peak f′ = {SIGMOID_PEAK_GRADIENT}",
+               "#888")
     if any(c.name == "tanh" for c in curves):
-        _, t = crossover
-        for side in (-t, t):
-            fig.add_vline(x=side, line=dict(color=_colour("tanh"), dash="dot", width=1), row=1, col=2)
-        fig.add_annotation(x=t, y=0.05, text=f"|tanh| = {t:.3f}", showarrow=False, xanchor="left", xshift=4,
-                           font=dict(color=_colour("tanh")), row=1, col=2)
-    fig.update_xaxes(title_text="x", row=1, col=1)
-    # f' against f: the action is in [-1, 1]; ReLU only continues its flat line beyond.
-    for col in (2, 3):
-        fig.update_xaxes(title_text="f(x)", range=[-1.05, 1.6], row=1, col=col)
-    fig.update_yaxes(range=[-1.1, 2.0], row=1, col=1)
-    fig.update_yaxes(range=[-0.05, 1.05], row=1, col=2)
-    fig.update_yaxes(range=[-3, 3], row=1, col=3)  # tanh's ratio diverges at 0, ReLU's near 0
-    fig.update_layout(height=height, margin=MARGIN, legend=dict(orientation="h", y=-0.18))
-    return fig
+        t = crossover[1]
+        _reference(figs[1], [-t, -t, None, t, t], [0, 1, None, 0, 1], f"|tanh| = {t:.3f}: tanh′ = 0.25",
+                   _colour("tanh"))
+    figs[0].update_xaxes(title_text="x")
+    figs[0].update_yaxes(range=[-1.1, 2.0])
+    figs[1].update_yaxes(range=[-0.05, 1.05])
+    figs[2].update_yaxes(range=[-3, 3])  # tanh's ratio diverges at 0, ReLU's near 0
+    for fig, title in zip(figs, titles):
+        if fig is not figs[0]:  # the action is in [-1, 1]; ReLU only continues its flat line beyond
+            fig.update_xaxes(title_text="f(x)", range=[-1.05, 1.6])
+        fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2),
+                          title=dict(text=title, x=0.5, xanchor="center"))
+    return figs
 
 
 def tanh_identity_figure(x: np.ndarray, tanh: np.ndarray, via_sigmoid: np.ndarray, sigmoid: np.ndarray,

@@ -166,7 +166,7 @@ def test_learning_rate_preset_fills_the_homework_form_and_trains_three_runs_name
 
 def test_theory_page_computes_every_identity():
     at = open_page("app_pages/theory.py")
-    assert len(at.get("plotly_chart")) == 6
+    assert len(at.get("plotly_chart")) == 8  # the activations as three figures
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["Largest |tanh(x) − (2σ(2x) − 1)|"]) < 1e-12
     assert float(metrics["Stack against single map"]) < 1e-9
@@ -225,8 +225,9 @@ def test_draw_page_reads_an_uploaded_character_and_shows_the_convolutions():
     at.file_uploader(key="draw_upload").set_value(("L.png", _drawing_png("L"), "image/png")).run()
     assert not at.exception and not at.error
     assert any("reads **L**" in m.value for m in at.markdown)
-    assert len(at.get("image")) == 1  # the 32x32 input
-    assert len(at.get("plotly_chart")) == 3  # top 5, feature maps, the dense hidden layer
+    inputs, maps = at.get("image")  # the 32x32 input; the feature maps, one image each
+    assert len(inputs.proto.imgs) == 1 and len(maps.proto.imgs) == 32
+    assert len(at.get("plotly_chart")) == 2  # top 5, the dense hidden layer
     assert any("feature maps" in m.value for m in at.markdown)
 
 

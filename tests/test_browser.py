@@ -21,6 +21,7 @@ import pytest
 from clusters import dask_cluster, free_port
 from conftest import need_real_data
 
+from dashboard.figures import LABEL_ROOM
 from mlcore.data.paths import REPO_ROOT
 from mlcore.registry import Registry
 
@@ -159,7 +160,7 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         page.goto(f"{url}/theory")
         page.get_by_text("Backprop agrees with the central differences").wait_for()
         _whole_page_screenshot(page, shots / "theory.png")
-        assert page.locator(".js-plotly-plot").count() == 6
+        assert page.locator(".js-plotly-plot").count() == 8  # the activations as three figures
 
         page.goto(f"{url}/draw")
         page.get_by_text("Draw a character on the canvas").wait_for()
@@ -452,3 +453,114 @@ def test_the_compare_chooser_shows_the_model_it_compares(browser, tmp_path):
         shown = page.get_by_role("combobox", name="Compare with").input_value()
         assert _compared_row(page, "B").startswith(f"B{shown}"), (shown, _compared_row(page, "B"))
         assert shown == "shipped: homework"
+
+
+# ---- issue 18: read/theory/draw
+
+WIDTHS = [1400, 400]   # a laptop, and a phone
+# The screen rectangle [left, top, right, bottom] of every element a locator finds.
+RECTS = "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom] })"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    need_real_data()
+    with streamlit_server(tmp_path_factory.mktemp("runs")) as (_, url):
+        yield url
+
+
+def _at_width(browser, width: int):
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.set_default_timeout(120_000)
+    return page
+
+
+def _overlap(a, b, slack: float = 0.5) -> bool:
+    return a[0] < b[2] - slack and b[0] < a[2] - slack and a[1] < b[3] - slack and b[1] < a[3] - slack
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_read_a_page_shows_each_reading_beside_its_ink_on_a_photo_as_wide_as_the_page(browser, app_url, width):
+    page = _at_width(browser, width)
+    page.goto(f"{app_url}/ocr")
+    page.get_by_text("Sample page").first.click()
+    photo = page.locator(".st-key-ocr_photo")
+    photo.locator(".js-plotly-plot").wait_for()
+    time.sleep(1)
+    labels = photo.locator("g.annotation").evaluate_all(RECTS)
+    boxes = photo.locator(".scatterlayer path.js-line").evaluate_all(RECTS)   # one per character, in order
+    assert len(labels) == len(boxes) > 20
+    assert not [i for i, (label, box) in enumerate(zip(labels, boxes)) if _overlap(label, box)]
+    if width >= 1400:   # a photo drawn wide enough: no reading covers any ink (on a phone, the toggle below)
+        assert not [i for i, label in enumerate(labels) if any(_overlap(label, box) for box in boxes)]
+    # the photo fills the figure's width, and the figure ends where the photo does (a strip above it holds
+    # the first line's labels)
+    image, figure = photo.locator(".imagelayer image").bounding_box(), photo.bounding_box()
+    assert image["width"] >= 0.98 * figure["width"], (image, figure)
+    assert figure["height"] - image["height"] <= LABEL_ROOM + 2, (image, figure)
+    page.get_by_text("Show what the network read").click()   # off: every stroke visible
+    page.wait_for_function("() => !document.querySelector('.st-key-ocr_photo g.annotation')")
+    page.close()
+
+
+# Per Plotly figure: pairs of its texts (titles, annotations, legend entries) that overlap, and texts
+# that sit on a plotted curve (its visible points, 2 px apart along every line).
+CLASHES = """p => {
+    const rect = e => e.getBoundingClientRect();
+    const texts = [...p.querySelectorAll('.gtitle, g.annotation, .legendtext')].map(rect);
+    const clashes = [];
+    texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+        if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) clashes.push('texts');
+    }));
+    const inside = (x, y, r) => x > r.left && x < r.right && y > r.top && y < r.bottom;
+    for (const line of p.querySelectorAll('.scatterlayer path.js-line')) {
+        const m = line.getScreenCTM(), length = line.getTotalLength();
+        // its subplot's plot area (the line is clipped beyond it), e.g. subplot "x2y2"
+        const subplot = [...line.closest('.subplot').classList].find(c => c !== 'subplot');
+        const area = rect(p.querySelector(`.draglayer .${subplot} .nsewdrag`));
+        for (let s = 0; s <= length; s += 2) {
+            const q = line.getPointAtLength(s), x = m.a * q.x + m.c * q.y + m.e, y = m.b * q.x + m.d * q.y + m.f;
+            if (inside(x, y, area)) texts.forEach(r => { if (inside(x, y, r)) clashes.push('curve'); });
+        }
+    }
+    return clashes;
+}"""
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_theory_texts_sit_on_no_curve_and_the_contents_lead_to_each_section(browser, app_url, width):
+    page = _at_width(browser, width)
+    page.goto(f"{app_url}/theory")
+    page.get_by_text("Backprop agrees with the central differences").wait_for()
+    figures = page.locator(".js-plotly-plot")
+    figures.first.wait_for()
+    time.sleep(1)
+    clashes = {i: figures.nth(i).evaluate(CLASHES) for i in range(figures.count())}
+    assert not any(clashes.values()), clashes
+    assert figures.count() == 8
+    sizes = page.locator(".js-plotly-plot text").evaluate_all("ts => ts.map(t => getComputedStyle(t).fontSize)")
+    assert min(float(size.removesuffix("px")) for size in sizes) >= 11
+    page.get_by_role("link", name="Vanishing gradients").click()
+    heading = page.get_by_role("heading", name="Vanishing gradients")
+    page.wait_for_function("h => { const r = h.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight }",
+                           arg=heading.element_handle())
+    page.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_draw_toolbar_clears_the_slider_and_feature_maps_stay_large_on_a_phone(browser, app_url, width):
+    page = _at_width(browser, width)
+    page.goto(f"{app_url}/draw")
+    page.locator("canvas").first.wait_for()
+    _draw_an_L(page)
+    page.get_by_text("Inside the network").wait_for()
+    canvas = page.locator("canvas").first.bounding_box()
+    page.mouse.move(canvas["x"] + 100, canvas["y"] + 100)   # the toolbar shows while the pointer is on the canvas
+    toolbar = page.get_by_role("button", name="Undo").bounding_box()
+    slider = page.get_by_test_id("stSlider").filter(has_text="Pen width").bounding_box()
+    assert toolbar["y"] >= slider["y"] + slider["height"], (toolbar, slider)
+    maps = page.locator(".st-key-feature_maps img")
+    maps.first.wait_for()
+    widths = maps.evaluate_all("imgs => imgs.map(i => i.getBoundingClientRect().width)")
+    assert len(widths) == 32 and min(widths) >= 48, widths
+    page.close()

@@ -120,3 +120,16 @@ def test_held_out_writers_pen_strokes_drawn_on_the_canvas_are_read(classifier, r
     # 36-way, the canvas path loses little against the dataset's own drawing of the same strokes
     dataset_reading = np.mean(classifier.network.predict(test.X[held_out]) == y)
     assert np.mean(proba.argmax(1) == y) >= dataset_reading - 0.05
+
+
+def test_feature_maps_are_shown_as_crisp_images_dark_where_the_layer_responds_most():
+    from dashboard.draw_figures import feature_map_images
+
+    maps = np.zeros((16, 16, 3))
+    maps[4, 5, 1] = 2.0   # the layer's strongest response
+    maps[9, 2, 2] = 0.5
+    images = feature_map_images(maps, side=64)
+    assert len(images) == 3 and all(image.shape == (64, 64) for image in images)
+    np.testing.assert_array_equal(images[0], 1.0)   # no response: white
+    assert (images[1][16:20, 20:24] == 0.0).all() and images[1].sum() == 64 * 64 - 16   # one 4x4 block, black
+    assert (images[2][36:40, 8:12] == 0.75).all()

@@ -1,8 +1,7 @@
 import streamlit as st
 
-from dashboard.figures import crop_mosaic
 from dashboard.models import model_chooser
-from dashboard.ocr_view import read_photo, sample_pages, show_page
+from dashboard.ocr_view import read_photo, sample_pages, show_crops, show_page
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError
 from mlcore.ocr.page import WORK_SIDE
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
@@ -82,8 +81,7 @@ with right:
 
 st.subheader("What the network sees")
 st.caption("Each character cut out, straightened, scaled and centred into 32x32 pixels as in its training data.")
-st.plotly_chart(crop_mosaic(view.crops, [c.label for c in view.characters],
-                            [c.confidence for c in view.characters], low), width="stretch")
+show_crops(view, low)
 
 with st.expander("Automatic settings for this photo"):
     st.write({"working resolution (px)": view.work_side, "skew corrected (degrees)": round(view.skew, 1),

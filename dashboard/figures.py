@@ -104,12 +104,6 @@ def image_rows(rows: list[tuple[str, np.ndarray, list[str]]], height_per_row: in
                         row_titles=[title for title, _, _ in rows], height_per_row=height_per_row, caption_size=11)
 
 
-def crop_mosaic(crops: np.ndarray, labels: list[str], confidences: list[float], low_confidence: float) -> go.Figure:
-    """The 32x32 inputs the network saw, in reading order, each captioned with its prediction."""
-    return image_mosaic(crops, [f"{label} {p:.0%}" for label, p in zip(labels, confidences)],
-                        [LOW_CONFIDENCE_COLOUR if p < low_confidence else "#333" for p in confidences])
-
-
 RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2"]
 
 

@@ -12,7 +12,8 @@ from PIL import Image
 from skimage.transform import resize
 
 from dashboard.data import dataset
-from dashboard.figures import DISPLAY_SIDE, LABEL_ROOM, page_with_boxes
+from dashboard.figures import DISPLAY_SIDE, LABEL_ROOM, LOW_CONFIDENCE_COLOUR, page_with_boxes
+from dashboard.image_grid import image_grid
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import available_datasets, default_name
 from mlcore.data.paths import data_dir
@@ -102,3 +103,11 @@ def sample_pages() -> list[SamplePage]:
     root = data_dir()
     name = default_name(available_datasets(root))
     return _photo_samples(root / "pages") + _composed_samples(name, str(root))
+
+
+def show_crops(view: OcrView, low_confidence: float) -> None:
+    """The 32x32 inputs the network saw, in reading order, each captioned with its reading (in red
+    when unsure)."""
+    chars = view.characters
+    image_grid(view.crops, [f"{c.label} {c.confidence:.0%}" for c in chars],
+               [LOW_CONFIDENCE_COLOUR if c.confidence < low_confidence else "#333" for c in chars], width=44)

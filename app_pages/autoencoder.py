@@ -18,10 +18,10 @@ from dashboard.autoencoder_settings import (
 from dashboard.autoencoder_view import (
     COMPARISON_COLUMNS,
     code_map_figure,
-    comparison_figure,
     hold_model_choices,
     model_row,
     pick_samples,
+    show_comparison,
     usable_autoencoder,
 )
 from dashboard.data import dataset
@@ -162,8 +162,7 @@ metrics[0].metric("Mean validation PSNR", f"{row_a['valid PSNR (dB)']:.2f} dB",
                   help=f"Over all {int((ds.valid.y >= 0).sum())} validation images of {settings.dataset}")
 metrics[1].metric("Letters", f"{row_a['letters']:.2f} dB" if row_a["letters"] is not None else "-")
 metrics[2].metric("Digits", f"{row_a['digits']:.2f} dB" if row_a["digits"] is not None else "-")
-st.plotly_chart(comparison_figure({"reconstruction": model_a.network}, X, sample_labels), width="stretch",
-                key="ae_single")
+show_comparison({"reconstruction": model_a.network}, X, sample_labels)
 st.caption("Top: the validation images. Middle: what the network rebuilds from its code, with each one's PSNR in dB. "
            "Bottom: the difference, dark where they disagree.")
 
@@ -172,8 +171,7 @@ st.subheader("Two models side by side")
 st.selectbox("Compare with", list(choices), key="ae_model_b")
 path_b, model_b = usable_autoencoder(choices, st.session_state["ae_model_b"])
 row_b = model_row(st.session_state["ae_model_b"], path_b, model_b, settings.dataset)
-st.plotly_chart(comparison_figure({"A": model_a.network, "B": model_b.network}, X, sample_labels),
-                width="stretch", key="ae_pair")
+show_comparison({"A": model_a.network, "B": model_b.network}, X, sample_labels)
 st.dataframe(pd.DataFrame([row_a, row_b], index=["A", "B"]), width="stretch", column_config=COMPARISON_COLUMNS)
 
 # ------------------------------------------------------------------ codes
@@ -198,6 +196,5 @@ if upload is not None:
     if character is None:
         st.warning("No ink found in this picture: is the character dark on light paper, or light on dark?")
         st.stop()
-    st.plotly_chart(comparison_figure({"A": model_a.network, "B": model_b.network}, character.row, ["yours"]),
-                    width="stretch", key="ae_own")
+    show_comparison({"A": model_a.network, "B": model_b.network}, character.row, ["yours"])
     st.caption("Your character as the networks see it (32x32), and what models A and B rebuild from its code.")

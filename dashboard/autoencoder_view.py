@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 
 from dashboard.data import dataset
-from dashboard.figures import code_map, image_rows
+from dashboard.figures import code_map
+from dashboard.image_grid import image_rows
 from dashboard.models import autoencoder
 from mlcore.autoencoder import code_size, encode, evaluate_autoencoder, reconstruct
 from mlcore.data.glyphs import rows_to_images
@@ -70,7 +71,7 @@ def valid_report(path: str, mtime: float, dataset_name: str) -> dict:
 
 
 def reconstruction_rows(network, X: np.ndarray, title: str, difference: bool) -> list[tuple[str, np.ndarray, list]]:
-    """Rows for figures.image_rows: the reconstructions with each one's PSNR in dB (the number alone: narrow
+    """Rows for image_grid.image_rows: the reconstructions with each one's PSNR in dB (the number alone: narrow
     enough to fit under its image on a phone) and, optionally, the difference, dark where they disagree."""
     rec = reconstruct(network, X)
     values = psnr(X, rec)
@@ -80,12 +81,12 @@ def reconstruction_rows(network, X: np.ndarray, title: str, difference: bool) ->
     return rows
 
 
-def comparison_figure(networks: dict[str, object], X: np.ndarray, labels: list[str]):
+def show_comparison(networks: dict[str, object], X: np.ndarray, labels: list[str]) -> None:
     """The same samples: originals, then each network's reconstructions with their PSNR."""
     rows = [("original", rows_to_images(X), labels)]
     for name, net in networks.items():
         rows += reconstruction_rows(net, X, name, difference=len(networks) == 1)
-    return image_rows(rows)
+    image_rows(rows)
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding the validation split...")

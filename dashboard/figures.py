@@ -11,20 +11,19 @@ from PIL import Image
 LINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 LOW_CONFIDENCE_COLOUR = "#d62728"
 DISPLAY_SIDE = 1400  # photos are shown downsampled: the browser needs no 12-megapixel image
-CAPTION_SIZE = 12    # pixels; readable on a phone, where the images themselves shrink
 LABEL_ROOM = 18      # pixels above a page's photo for the labels of its first line
 
 
-def _gray_image(gray: np.ndarray) -> go.Image:
-    """A grayscale image (0 black .. 1 white) as a PNG: a few kB where the pixels as numbers
+def png_data_uri(gray: np.ndarray) -> str:
+    """A grayscale image (0 black .. 1 white) as a PNG data URI: a few kB where the pixels as numbers
     (go.Image's z) are a megabyte of JSON to send and for the browser to draw."""
     png = io.BytesIO()
     Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(png, "PNG")
-    return go.Image(source="data:image/png;base64," + base64.b64encode(png.getvalue()).decode(), hoverinfo="skip")
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii")
 
 
 def _gray_figure(gray: np.ndarray, height: int, top: int = 0) -> go.Figure:
-    fig = go.Figure(_gray_image(gray))
+    fig = go.Figure(go.Image(source=png_data_uri(gray), hoverinfo="skip"))
     fig.update_layout(height=height, margin=dict(l=0, r=0, t=top, b=0), dragmode="zoom")
     # The photo's own extent: left to autorange, the axes would also make room for every label.
     fig.update_xaxes(visible=False, range=[-0.5, gray.shape[1] - 0.5])
@@ -55,53 +54,6 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
                                yanchor="bottom", yshift=1, font=dict(color="white", size=12), bgcolor=colour,
                                borderpad=0)
     return fig
-
-
-def _tile_figure(cells, n_rows: int, n_cols: int, size: tuple[int, int], captions_below: bool = False,
-                 row_titles: list[str] | None = None, height_per_row: int = 70,
-                 caption_size: int = CAPTION_SIZE) -> go.Figure:
-    """One image holding a grid of small grayscale images, each cell (row, col, image, caption, colour)
-    captioned above it (or below), with optional titles left of the rows."""
-    h, w = size
-    band, margin = 14, (70 if row_titles else 0)
-    cell_w, cell_h = w + 2, h + band
-    mosaic = np.ones((n_rows * cell_h, margin + n_cols * cell_w))
-    img_top = 0 if captions_below else band
-    for r, c, img, _, _ in cells:
-        top, left = r * cell_h + img_top, margin + c * cell_w
-        mosaic[top:top + h, left:left + w] = img
-    fig = go.Figure(_gray_image(mosaic))
-    captions = [dict(x=margin + c * cell_w + w / 2, y=r * cell_h + (h + band / 2 if captions_below else band / 2 - 1),
-                     text=caption, showarrow=False, font=dict(size=caption_size, color=colour or "#333"))
-                for r, c, _, caption, colour in cells]
-    titles = [dict(x=margin - 4, y=r * cell_h + img_top + h / 2, text=title, showarrow=False, xanchor="right",
-                   font=dict(size=CAPTION_SIZE, color="#333")) for r, title in enumerate(row_titles or [])]
-    # All at once: fig.add_annotation re-validates every earlier annotation, quadratic in their number.
-    fig.update_layout(annotations=captions + titles, height=max(120, n_rows * height_per_row),
-                      margin=dict(l=0, r=0, t=0, b=0))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return fig
-
-
-def image_mosaic(images: np.ndarray, captions: list[str], colours: list[str] | None = None,
-                 per_row: int = 16, height_per_row: int = 70) -> go.Figure:
-    """Small grayscale images (N, H, W) in a grid, each with a caption above it."""
-    size = images.shape[1:] if len(images) else (32, 32)
-    cells = [(*divmod(i, per_row), img, captions[i], colours[i] if colours else None)
-             for i, img in enumerate(images)]
-    n_rows = max(1, int(np.ceil(len(images) / per_row)))
-    return _tile_figure(cells, n_rows, per_row, size, height_per_row=height_per_row)
-
-
-def image_rows(rows: list[tuple[str, np.ndarray, list[str]]], height_per_row: int = 100) -> go.Figure:
-    """Rows of equally many images, each row titled on the left and each image captioned below:
-    e.g. originals, reconstructions (with their PSNR) and differences."""
-    cells = [(r, c, img, captions[c], None) for r, (_, images, captions) in enumerate(rows)
-             for c, img in enumerate(images)]
-    n_cols = max(len(images) for _, images, _ in rows)
-    return _tile_figure(cells, len(rows), n_cols, rows[0][1].shape[1:], captions_below=True,
-                        row_titles=[title for title, _, _ in rows], height_per_row=height_per_row, caption_size=11)
 
 
 RUN_COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2"]

@@ -13,12 +13,18 @@ def _page():
     return open_page("app_pages/autoencoder.py")
 
 
+def _image_rows(at) -> list:
+    """The page's rows of images (originals and reconstructions), drawn as HTML."""
+    return [h for h in at.get("html") if "<img " in h.proto.body]
+
+
 def test_page_shows_the_shipped_models_reconstructions_table_and_code_map():
     need_real_data()
     at = _page()
     assert [m.label for m in at.metric] == ["Mean validation PSNR", "Letters", "Digits"]
     assert at.metric[0].value.endswith(" dB") and float(at.metric[0].value.split()[0]) > 15
-    assert len(at.get("plotly_chart")) == 3  # one model, two side by side, the code map
+    assert len(at.get("plotly_chart")) == 1  # the code map
+    assert len(_image_rows(at)) == 2         # one model's reconstructions, two side by side
     table = at.dataframe[0].value
     assert list(table["model"]) == ["shipped: best", "shipped: homework"]
     assert (table["valid PSNR (dB)"] > 15).all()
@@ -53,7 +59,7 @@ def test_a_diverging_run_is_reported_and_nothing_breaks():
     next(b for b in at.button if b.label == "Train").click().run()
     wait_for_job(at, "ae_job")
     assert any("diverged" in e.value for e in at.error)
-    assert len(at.get("plotly_chart")) >= 3  # the curves, and the models below still shown
+    assert len(at.get("plotly_chart")) == 2 and len(_image_rows(at)) == 2  # the curves; the models still shown
 
 
 def test_page_without_data_uses_the_synthetic_set_and_says_so(monkeypatch, tmp_path):
@@ -69,7 +75,8 @@ def test_an_uploaded_character_is_rebuilt_by_both_models():
     png = encode(Image.fromarray(as_canvas_pixels(drawn_character("S"))), "PNG")
     at.file_uploader(key="ae_upload").set_value(("S.png", png, "image/png")).run()
     assert not at.exception and not at.error
-    assert len(at.get("plotly_chart")) == 4
+    assert len(_image_rows(at)) == 3
+    assert "<div" in _image_rows(at)[-1].proto.body and ">yours<" in _image_rows(at)[-1].proto.body
 
 
 def test_a_picture_that_is_not_an_image_gets_a_message():

@@ -412,6 +412,10 @@ def test_presets_fill_the_form_and_the_learning_rate_one_trains_three_named_runs
         page.get_by_role("button", name="CNN", exact=True).click()
         page.get_by_role("button", name="Train", exact=True).wait_for()        # another preset: one run again
         page.get_by_role("button", name="Learning rate x10 and x0.1").click()
+        # The form must show the preset before another widget is touched, or that widget's rerun can send
+        # the toggle's old value back.
+        page.get_by_role("button", name="Train 3 runs").wait_for()
+        time.sleep(1)
         slider = page.locator('[data-testid="stSlider"]').filter(has=page.get_by_text("Epochs", exact=True))
         slider.get_by_role("slider").press("Home")
         slider.get_by_test_id("stSliderThumbValue").get_by_text("1", exact=True).wait_for()

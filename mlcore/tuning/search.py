@@ -157,6 +157,10 @@ class Search:
     def _start_trials(self) -> None:
         if self.clock() < self._retry_at:
             return
+        # A trial whose job ended after this look followed it is told first, at the next look: it may
+        # have been stopped from outside (its visitor gone), which ends the search instead.
+        if any(t.state == RUNNING and t.job is not None and not t.job.running for t in self.trials):
+            return
         free = self.parallel - len(self.executor.jobs_of(self.owner))
         while free > 0 and len(self.trials) < self.budget.trials:
             trial = self._ask()

@@ -2,7 +2,7 @@ import streamlit as st
 
 from dashboard import identity
 from dashboard.figures import learning_curves
-from dashboard.runs_view import action_bar, compare_view, delete_confirmation, runs_columns, runs_table
+from dashboard.runs_view import action_bar, compare_view, delete_confirmation, run_label, runs_columns, runs_table
 from dashboard.state import registry
 from dashboard.training_view import LOSS_NAMES
 
@@ -28,7 +28,7 @@ delete_confirmation(reg, me)
 if chosen:
     kinds = {r.kind for r in chosen}
     loss_name = LOSS_NAMES[kinds.pop()] if len(kinds) == 1 else "each model's own"
-    st.plotly_chart(learning_curves({f"{r.name} ({r.id[-6:]})": r.history for r in chosen}, loss_name=loss_name),
+    st.plotly_chart(learning_curves({run_label(r): r.history for r in chosen}, loss_name=loss_name),
                     width="stretch")
     compare_view(chosen)
 identity.operator_sign_in()

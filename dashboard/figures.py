@@ -38,7 +38,7 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
     line and, if `labelled`, its prediction just above the box (never on its ink); characters
     below `low_confidence` in red, dashed.
     """
-    fig = _gray_figure(photo, height, top=LABEL_ROOM)
+    fig, labels = _gray_figure(photo, height, top=LABEL_ROOM), []
     for c in characters:
         low = c.confidence < low_confidence
         colour = LOW_CONFIDENCE_COLOUR if low else LINE_COLOURS[c.line % len(LINE_COLOURS)]
@@ -50,9 +50,11 @@ def page_with_boxes(photo: np.ndarray, scale: float, characters, low_confidence:
             hovertemplate=f"<b>{c.label}</b> ({c.confidence:.0%})<br>line {c.line + 1}, word {c.word + 1}"
                           f"<br>top 3: {top3}<extra></extra>", showlegend=False))
         if labelled:
-            fig.add_annotation(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, xanchor="left",
+            labels.append(dict(x=min(xs), y=min(ys), text=f"<b>{c.label}</b>", showarrow=False, xanchor="left",
                                yanchor="bottom", yshift=1, font=dict(color="white", size=12), bgcolor=colour,
-                               borderpad=0)
+                               borderpad=0))
+    # All at once: fig.add_annotation re-validates every earlier annotation, quadratic in their number.
+    fig.update_layout(annotations=labels)
     return fig
 
 

@@ -25,6 +25,11 @@ def whose(run: Run, me: Visitor) -> str:
     return f"{who}, shared" if run.published else who
 
 
+def run_label(run: Run) -> str:
+    """A run's name with the end of its id: two runs may share a name."""
+    return f"{run.name} ({run.id[-6:]})"
+
+
 def may_manage(run: Run, me: Visitor) -> bool:
     """Whether `me` may publish, unpublish or delete the run: its owner, or an operator."""
     return me.operator or run.owner == me.owner
@@ -89,7 +94,7 @@ def _setting(value) -> str:
 def compare_table(runs: list[Run]) -> tuple[pd.DataFrame, pd.Series]:
     """The runs side by side, one column each: their metrics, then every setting; and, per row,
     whether the runs differ in it. (The worker a run trained on is where, not how: left out.)"""
-    columns = {f"{r.name} ({r.id[-6:]})": {
+    columns = {run_label(r): {
         **{f"metric: {k.replace('_', ' ')}": _metric(k, v) for k, v in r.metrics.items()},
         "epochs run": str(len(r.history.get("epoch", []))), "seconds": f"{r.seconds:.1f}", "status": r.status,
         **{k: _setting(v) for k, v in _flat(r.settings).items() if k != "worker"},

@@ -12,6 +12,7 @@ from dashboard.figures import MAX_UNITS, learning_curves, weight_grids
 from dashboard.get_data import SYNTHETIC_NOTE, get_data_panel
 from dashboard.image_grid import image_grid
 from dashboard.jobs import executor, visitor, visitor_alive
+from dashboard.runs_view import run_label
 from dashboard.state import limits, registry
 from mlcore.data.datasets import SYNTHETIC
 from mlcore.data.paths import data_dir
@@ -192,7 +193,7 @@ def job_outcome(job: Job, kind: str) -> None:
                                key=f"save_failed_{run.task.key}")
         if run.evicted:
             st.info("To stay within what each visitor may keep, your oldest unpublished runs were removed: "
-                    + ", ".join(f"{r.name} ({r.id[-6:]})" for r in run.evicted) + ". Publish a run on the Runs "
+                    + ", ".join(map(run_label, run.evicted)) + ". Publish a run on the Runs "
                     "page to keep it.")
     curves = histories(job)
     if any(h["epoch"] for h in curves.values()):

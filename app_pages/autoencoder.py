@@ -17,14 +17,14 @@ from dashboard.autoencoder_settings import (
 )
 from dashboard.autoencoder_view import (
     COMPARISON_COLUMNS,
-    code_map_figure,
+    code_map_html,
     hold_model_choices,
     model_row,
     pick_samples,
     show_comparison,
     usable_autoencoder,
 )
-from dashboard.data import dataset
+from dashboard.data import dataset_or_stop
 from dashboard.jobs import resume_job
 from dashboard.models import autoencoder_choices
 from dashboard.train_settings import RANGES, with_current
@@ -36,7 +36,6 @@ from dashboard.training_view import (
     preset_buttons,
     start_job,
 )
-from mlcore.data.formats import DataFormatError
 from mlcore.jobs.executor import Job
 from mlcore.ocr.character import drawing_to_input
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError, load_photo
@@ -132,11 +131,7 @@ if job is not None:
         st.session_state["ae_job_shown"] = job
 
 # ------------------------------------------------------------------ reconstructions
-try:
-    ds = dataset(settings.dataset)
-except (DataFormatError, OSError) as exc:
-    st.error(f"The {settings.dataset!r} data cannot be read: {exc}")
-    st.stop()
+ds = dataset_or_stop(settings.dataset)
 st.subheader("Reconstructions of validation characters")
 hold_model_choices(choices)
 cols = st.columns([2, 3, 1])
@@ -176,12 +171,12 @@ st.dataframe(pd.DataFrame([row_a, row_b], index=["A", "B"]), width="stretch", co
 
 # ------------------------------------------------------------------ codes
 st.subheader("The codes, seen from above")
-fig, explained = code_map_figure(path_a, settings.dataset, shown)
+code_map, explained = code_map_html(path_a, settings.dataset, shown)
 st.caption(f"Each validation character's code (model A: {row_a['code']} numbers) projected on its first two "
            "principal components, which hold "
            f"{explained.sum():.0%} of the codes' variance; the classes chosen above in colour. Characters that look "
            "alike get nearby codes.")
-st.plotly_chart(fig, width="stretch")
+st.html(code_map)
 
 # ------------------------------------------------------------------ your own character
 st.subheader("Your own character")

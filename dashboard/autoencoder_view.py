@@ -7,16 +7,16 @@ import numpy as np
 import streamlit as st
 
 from dashboard.data import dataset
-from dashboard.figures import code_map
 from dashboard.image_grid import image_rows
 from dashboard.models import autoencoder
+from dashboard.scatter_svg import code_map_svg
 from mlcore.autoencoder import code_size, encode, evaluate_autoencoder, reconstruct
 from mlcore.data.glyphs import rows_to_images
 from mlcore.metrics import psnr
 from mlcore.model_io import ModelFileError
 from mlcore.projection import principal_components
 
-MAP_SAMPLES = 2000  # enough points to see the clusters, few enough for a light chart
+MAP_SAMPLES = 2000  # enough points to see the clusters, few enough for a light page
 # The comparison table: PSNR to two decimals, learning rates exactly as set (0.00108, not 0.0011).
 COMPARISON_COLUMNS = {**{c: st.column_config.NumberColumn(format="%.2f")
                          for c in ("valid PSNR (dB)", "letters", "digits", "class-balanced")},
@@ -99,7 +99,7 @@ def code_projection(path: str, mtime: float, dataset_name: str) -> tuple[np.ndar
     return points, ds.valid.y[keep], explained
 
 
-def code_map_figure(path: Path, dataset_name: str, highlight) -> tuple[object, np.ndarray]:
-    """The map of the model's codes, the `highlight`ed classes in colour; and the variance it explains."""
+def code_map_html(path: Path, dataset_name: str, highlight) -> tuple[str, np.ndarray]:
+    """The map of the model's codes (HTML), the `highlight`ed classes in colour; and the variance it explains."""
     points, labels, explained = code_projection(str(path), path.stat().st_mtime, dataset_name)
-    return code_map(points, labels, dataset(dataset_name).classes, highlight), explained
+    return code_map_svg(points, labels, dataset(dataset_name).classes, highlight), explained

@@ -27,6 +27,19 @@ def dataset(name: str):
     return _dataset(name, str(data_dir()))
 
 
+def _unreadable(name: str, exc: Exception) -> None:
+    st.error(f"The {name!r} data cannot be read: {exc}")
+
+
+def dataset_or_stop(name: str):
+    """The dataset; if its files cannot be read, the page says why and stops."""
+    try:
+        return dataset(name)
+    except (DataFormatError, OSError) as exc:
+        _unreadable(name, exc)
+        st.stop()
+
+
 @st.cache_data
 def _dataset_names(root: str) -> list[str]:
     return list(available_datasets(root))
@@ -53,7 +66,7 @@ def usable_datasets() -> dict[str, dict]:
         try:
             usable[name] = dataset_sizes(name)
         except (DataFormatError, OSError) as exc:
-            st.error(f"The {name!r} data cannot be read: {exc}")
+            _unreadable(name, exc)
     return usable
 
 

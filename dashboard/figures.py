@@ -132,25 +132,3 @@ def confusion_heatmap(cm: np.ndarray, classes, height: int = 560) -> go.Figure:
     fig.update_yaxes(autorange="reversed", dtick=1, tickfont=dict(size=11))
     return fig
 
-
-def code_map(points: np.ndarray, labels: np.ndarray, classes, highlight=(), height: int = 520) -> go.Figure:
-    """2-D points (the codes' first two principal components): the `highlight`ed classes in colour,
-    one legend entry each, and every other class in light grey behind them."""
-    import plotly.express as px
-
-    palette = px.colors.qualitative.Bold + px.colors.qualitative.Dark24
-    fig = go.Figure()
-    rest = ~np.isin(labels, list(highlight))
-    if rest.any():
-        fig.add_trace(go.Scattergl(x=points[rest, 0], y=points[rest, 1], mode="markers", name="other classes",
-                                   marker=dict(size=4, color="#cccccc"), customdata=np.asarray(classes)[labels[rest]],
-                                   hovertemplate="%{customdata}<extra></extra>"))
-    for k, i in enumerate(highlight):
-        mask = labels == i
-        fig.add_trace(go.Scattergl(x=points[mask, 0], y=points[mask, 1], mode="markers", name=classes[i],
-                                   marker=dict(size=7, color=palette[k % len(palette)], line=dict(width=0.5,
-                                                                                                   color="white")),
-                                   hovertemplate=f"<b>{classes[i]}</b><extra></extra>"))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="component 1",
-                      yaxis_title="component 2", legend=dict(itemsizing="constant"))
-    return fig

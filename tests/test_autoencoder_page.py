@@ -1,12 +1,12 @@
 """Headless tests of the Autoencoder page (streamlit.testing.v1.AppTest)."""
-from app_helpers import APP, open_page, wait_for_job
-from bad_images import encode
-from conftest import need_real_data
-from known_pages import as_canvas_pixels, drawn_character
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mlcore.registry import Registry
+from tests.app_helpers import APP, open_page, wait_for_job
+from tests.bad_images import encode
+from tests.known_pages import as_canvas_pixels, drawn_character
 
 
 def _page():
@@ -15,15 +15,19 @@ def _page():
 
 def _image_rows(at) -> list:
     """The page's rows of images (originals and reconstructions), drawn as HTML."""
-    return [h for h in at.get("html") if "<img " in h.proto.body]
+    return [h for h in at.get("html") if "<img " in h.proto.body and "image/png" in h.proto.body]
 
 
+def _code_maps(at) -> list:
+    return [h for h in at.get("html") if "image/svg+xml" in h.proto.body]
+
+
+@pytest.mark.real_data
 def test_page_shows_the_shipped_models_reconstructions_table_and_code_map():
-    need_real_data()
     at = _page()
     assert [m.label for m in at.metric] == ["Mean validation PSNR", "Letters", "Digits"]
     assert at.metric[0].value.endswith(" dB") and float(at.metric[0].value.split()[0]) > 15
-    assert len(at.get("plotly_chart")) == 1  # the code map
+    assert len(_code_maps(at)) == 1
     assert len(_image_rows(at)) == 2         # one model's reconstructions, two side by side
     table = at.dataframe[0].value
     assert list(table["model"]) == ["shipped: best", "shipped: homework"]
@@ -32,8 +36,9 @@ def test_page_shows_the_shipped_models_reconstructions_table_and_code_map():
     assert any("at least one class" in i.value for i in at.info)
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_momentum_against_adam_trains_two_runs_and_compares_them():
-    need_real_data()
     at = _page()
     at.slider(key="ae_epochs").set_value(1).run()
     next(b for b in at.button if b.label == "Momentum SGD vs Adam").click().run()
@@ -50,8 +55,9 @@ def test_momentum_against_adam_trains_two_runs_and_compares_them():
     assert runs_page.dataframe[0].value["valid PSNR"].notna().sum() == 2
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_a_diverging_run_is_reported_and_nothing_breaks():
-    need_real_data()
     at = _page()
     at.selectbox(key="ae_optimizer").set_value("sgd").run()
     at.select_slider(key="ae_lr").set_value(1.0).run()
@@ -59,9 +65,11 @@ def test_a_diverging_run_is_reported_and_nothing_breaks():
     next(b for b in at.button if b.label == "Train").click().run()
     wait_for_job(at, "ae_job")
     assert any("diverged" in e.value for e in at.error)
-    assert len(at.get("plotly_chart")) == 2 and len(_image_rows(at)) == 2  # the curves; the models still shown
+    # the curves; the models and their code map still shown
+    assert len(at.get("plotly_chart")) == 1 and len(_image_rows(at)) == 2 and len(_code_maps(at)) == 1
 
 
+@pytest.mark.slow
 def test_page_without_data_uses_the_synthetic_set_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("MLCORE_DATA_DIR", str(tmp_path))
     at = _page()
@@ -69,8 +77,8 @@ def test_page_without_data_uses_the_synthetic_set_and_says_so(monkeypatch, tmp_p
     assert at.selectbox(key="ae_dataset").value == "synthetic"
 
 
+@pytest.mark.real_data
 def test_an_uploaded_character_is_rebuilt_by_both_models():
-    need_real_data()
     at = _page()
     png = encode(Image.fromarray(as_canvas_pixels(drawn_character("S"))), "PNG")
     at.file_uploader(key="ae_upload").set_value(("S.png", png, "image/png")).run()
@@ -79,8 +87,8 @@ def test_an_uploaded_character_is_rebuilt_by_both_models():
     assert "<div" in _image_rows(at)[-1].proto.body and ">yours<" in _image_rows(at)[-1].proto.body
 
 
+@pytest.mark.real_data
 def test_a_picture_that_is_not_an_image_gets_a_message():
-    need_real_data()
     at = _page()
     at.file_uploader(key="ae_upload").set_value(("S.png", b"certainly not a PNG", "image/png")).run()
     assert not at.exception

@@ -1,10 +1,13 @@
-"""The Train page's figures and texts against what they must show (dashboard.figures, training_view)."""
+"""The pages' figures and texts against what they must show (dashboard.figures, training_view, scatter_svg)."""
+import base64
+import re
 from types import SimpleNamespace
 
 import numpy as np
 
 from dashboard.figures import confusion_heatmap, learning_curves, weight_grids
 from dashboard.image_grid import grid_html
+from dashboard.scatter_svg import HEIGHT, REST_COLOUR, WIDTH, code_map_svg
 from dashboard.training_view import accuracy_note
 
 
@@ -61,3 +64,28 @@ def test_an_image_grid_escapes_its_captions():
     html = grid_html(np.zeros((2, 4, 4)), ["<b>x</b>", "A→B 93%"])
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
     assert html.count("<img ") == 2 and "A→B 93%" in html
+
+
+def _svg_dots(html_text: str) -> list[tuple[str, np.ndarray]]:
+    """The code map's dots as (colour, (n, 2) centres in the SVG's units), one entry per group."""
+    svg = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", html_text).group(1)).decode()
+    return [(colour, np.array(re.findall(r'cx="([-0-9.]+)" cy="([-0-9.]+)"', dots), dtype=float).reshape(-1, 2))
+            for colour, dots in re.findall(r'<g fill="([^"]+)"[^>]*>(.*?)</g>', svg)]
+
+
+def test_the_code_map_draws_every_point_once_keeping_distances_with_the_chosen_classes_named():
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(300, 2)) * [5.0, 1.0] + [100.0, -7.0]
+    labels = rng.integers(0, 4, 300)
+    html_text = code_map_svg(points, labels, ["a", "b", "<c>", "d"], highlight=[2, 0])
+    groups = _svg_dots(html_text)
+    assert [len(xy) for _, xy in groups] == [np.sum(labels % 2 == 1), np.sum(labels == 2), np.sum(labels == 0)]
+    assert groups[0][0] == REST_COLOUR and groups[1][0] != groups[2][0]
+    drawn = np.concatenate([xy for _, xy in groups])
+    truth = np.concatenate([points[labels % 2 == 1], points[labels == 2], points[labels == 0]])
+    assert drawn.min() >= 0 and drawn[:, 0].max() <= WIDTH and drawn[:, 1].max() <= HEIGHT
+    # one scale on both axes, y up: the drawn points are the true ones moved, scaled and flipped
+    scale = np.ptp(drawn[:, 0]) / np.ptp(truth[:, 0])
+    assert np.allclose((drawn - drawn.mean(0)) * [1, -1], (truth - truth.mean(0)) * scale, atol=0.1)
+    assert "&lt;c&gt;" in html_text and "<c>" not in html_text
+    assert "other classes" in html_text

@@ -16,7 +16,7 @@ from dashboard.figures import DISPLAY_SIDE, LABEL_ROOM, LOW_CONFIDENCE_COLOUR, p
 from dashboard.image_grid import image_grid
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import available_datasets, default_name
-from mlcore.data.paths import data_dir
+from mlcore.data.paths import data_dir, pages_dir
 from mlcore.ocr.compose import SAMPLE_TEXTS, compose_page
 from mlcore.ocr.image_io import PHOTO_TYPES
 from mlcore.ocr.reader import Character, read_page
@@ -102,7 +102,7 @@ def sample_pages() -> list[SamplePage]:
     (real ones when there are any, else synthetic): Read a page always has something to read."""
     root = data_dir()
     name = default_name(available_datasets(root))
-    return _photo_samples(root / "pages") + _composed_samples(name, str(root))
+    return _photo_samples(pages_dir(root)) + _composed_samples(name, str(root))
 
 
 def show_crops(view: OcrView, low_confidence: float) -> None:

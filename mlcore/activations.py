@@ -27,7 +27,7 @@ class Sigmoid(Layer):
         self._y = sigmoid(x)
         return self._y
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         y = self._y
         return grad * y * (1.0 - y)
 
@@ -39,7 +39,7 @@ class Tanh(Layer):
         self._y = np.tanh(x)
         return self._y
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad * (1.0 - self._y * self._y)
 
 
@@ -50,7 +50,7 @@ class ReLU(Layer):
         self._mask = x > 0
         return np.maximum(x, 0)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad * self._mask
 
 

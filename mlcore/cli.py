@@ -25,6 +25,8 @@ from mlcore.autoencoder import (
     train_autoencoder,
 )
 from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
+from mlcore.classifier import HOMEWORK_LR as CLASSIFIER_LR
+from mlcore.classifier import HOMEWORK_TRAIN as CLASSIFIER_TRAIN
 from mlcore.data.augment import Augmentation
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import SYNTHETIC, DataNotFoundError, available_datasets, default_name, load_dataset
@@ -32,6 +34,7 @@ from mlcore.data.download import SOURCES, DownloadError, Meter, download, mirror
 from mlcore.data.formats import DataFormatError, load_labelled_file
 from mlcore.data.paths import data_dir, default_autoencoder_path, default_classifier_path
 from mlcore.ensemble import combine_classifiers
+from mlcore.gradcheck import EPS, TOLERANCE, check_suite
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
@@ -138,7 +141,8 @@ def _add_train(sub) -> None:
                                    "pixels, as the homework did.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     _add_classifier_options(p)
-    _add_training_options(p, optimizer="sgd", lr=0.0175, batch_size=5, epochs=30)
+    _add_training_options(p, optimizer="sgd", lr=CLASSIFIER_LR, batch_size=CLASSIFIER_TRAIN.batch_size,
+                          epochs=CLASSIFIER_TRAIN.epochs)
     p.set_defaults(func=_train)
 
 
@@ -182,12 +186,17 @@ def train_command(recipe: ClassifierRecipe, dataset: str | None = None, split_se
     return shlex.join(tokens)
 
 
+def _invocation(args) -> str:
+    """The command as it was typed (the arguments `main` was given), recorded with the model it saved."""
+    return "python -m mlcore " + shlex.join(args.argv)
+
+
 def _run_training(args, recipe, train, report) -> int:
     """Train here or on a cluster with a progress bar, save the model when asked, print the summary as JSON."""
     if args.out is not None and args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
     callbacks = [] if args.quiet else [ProgressBar(args.epochs)]
-    command = "python -m mlcore " + shlex.join(sys.argv[1:]) if sys.argv[1:2] in (["train"], ["autoencoder"]) else None
+    command = _invocation(args)
     try:
         if args.scheduler:
             result = _train_on_cluster(args, recipe, command, callbacks)
@@ -285,7 +294,7 @@ def _add_tune(sub) -> None:
     p.add_argument("--workers", type=_positive_int, default=None,
                    help="local worker processes, without --scheduler (default: one per core)")
     _add_classifier_options(p)
-    _add_training_options(p, optimizer="sgd", lr=0.0175, batch_size=5, epochs=10)
+    _add_training_options(p, optimizer="sgd", lr=CLASSIFIER_LR, batch_size=CLASSIFIER_TRAIN.batch_size, epochs=10)
     p.set_defaults(func=_tune)
 
 
@@ -412,8 +421,7 @@ def _ensemble(args) -> int:
     models = [load_classifier(path) for path in args.models]
     name = args.dataset or models[0].metadata.get("data", {}).get("dataset")
     dataset = load_dataset(name, args.data_dir, seed=args.split_seed)
-    network, metadata = combine_classifiers(models, dataset, "python -m mlcore " + shlex.join(sys.argv[1:])
-                                            if sys.argv[1:2] == ["ensemble"] else None)
+    network, metadata = combine_classifiers(models, dataset, _invocation(args))
     save_model(args.out, network, metadata)
     _print_json({"model": network.describe(), "saved": str(args.out),
                  **{split: _accuracies(m) for split, m in metadata["metrics"].items()}})
@@ -482,15 +490,13 @@ def _add_gradcheck(sub) -> None:
                                    "exit code 1 if any relative error exceeds --tol.")
     p.add_argument("--hidden", type=_positive_int, nargs="+", default=[12, 10],
                    help="hidden sizes of the whole networks checked")
-    p.add_argument("--eps", type=_finite_float, default=1e-6, help="finite-difference step")
-    p.add_argument("--tol", type=_finite_float, default=1e-6, help="largest relative error accepted")
+    p.add_argument("--eps", type=_finite_float, default=EPS, help="finite-difference step")
+    p.add_argument("--tol", type=_finite_float, default=TOLERANCE, help="largest relative error accepted")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_gradcheck)
 
 
 def _gradcheck(args) -> int:
-    from mlcore.gradcheck import check_suite
-
     suite = check_suite(args.seed, args.eps, tuple(args.hidden))
     worst = {name: max(r.rel_error for r in results) for name, results in suite.items()}
     passed = max(worst.values()) <= args.tol
@@ -570,7 +576,7 @@ def _download(args) -> int:
         source = SOURCES[key] if args.mirror is None else mirrored(SOURCES[key], args.mirror)
         meter = Meter()
 
-        def progress(done, total):
+        def progress(done, total, key=key, meter=meter):
             line = f"[{bar(done / total)}] " if total else ""
             sys.stderr.write(f"\r{key}: {line}{meter.text(done, total)}   ")
             sys.stderr.flush()
@@ -590,8 +596,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Run the command in `argv` (the process's arguments when None); the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         return args.func(args)
     except USER_ERRORS as exc:

@@ -183,7 +183,7 @@ class MaxPool2D(Layer):
         self._xshape = x.shape
         return out.reshape(n, h // s, w // s, c)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         s = self.size
         n, h, w, c = self._xshape
         rows = _route(grad, self._col_pick, s).reshape(n, h // s, w * c)
@@ -221,7 +221,7 @@ class Flatten(Layer):
         self._shape = x.shape
         return x.reshape(len(x), -1)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad.reshape(self._shape)
 
 
@@ -246,5 +246,5 @@ class RowsToImages(Layer):
     def forward(self, x, training=False):
         return x.reshape(len(x), self.size, self.size).transpose(0, 2, 1)[..., None]
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad[..., 0].transpose(0, 2, 1).reshape(len(grad), -1)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mlcore.classifier import KIND as CLASSIFIER
 from mlcore.layers import Layer, layer_from_config, spec_parameter_shapes
 from mlcore.losses import log_softmax
 from mlcore.metrics import evaluate_splits
@@ -57,10 +58,11 @@ class Average(Layer):
                         for specs in _member_specs([list(m) for m in members])]
         if any(layer.kind == KIND for layers in self.members for layer in layers):
             raise ValueError("ensembles cannot be nested")
-        # Parameter "m.j.name" is parameter `name` of layer j of member m.
-        self._where = {f"{m}.{j}.{name}": (layer, name) for m, layers in enumerate(self.members)
-                       for j, layer in enumerate(layers) for name in layer.params}
-        self.params = {key: layer.params[name] for key, (layer, name) in self._where.items()}
+
+    def parameters(self, prefix: str):
+        """Parameter `name` of layer j of member m under "prefix.m.j.name"; the members hold them."""
+        return [entry for m, layers in enumerate(self.members) for j, layer in enumerate(layers)
+                for entry in layer.parameters(f"{prefix}.{m}.{j}")]
 
     @classmethod
     def parameter_shapes(cls, members, combine="probabilities") -> dict[str, tuple[int, ...]]:
@@ -82,14 +84,7 @@ class Average(Layer):
             raise ValueError(f"ensemble members disagree on their output shape: {sorted(shapes)}")
         return shapes.pop()
 
-    def _sync(self) -> None:
-        # Model loading, dtype casts and training's weight restores replace the arrays
-        # in self.params; the members must compute with those.
-        for key, (layer, name) in self._where.items():
-            layer.params[name] = self.params[key]
-
     def forward(self, x, training=False):
-        self._sync()
         outs = []
         for layers in self.members:
             out = x
@@ -121,7 +116,6 @@ class Average(Layer):
             for layer in reversed(layers):
                 g = layer.backward(g)
             dx = g if dx is None else dx + g
-        self.grads = {key: layer.grads[name] for key, (layer, name) in self._where.items()}
         return dx if input_grad else None
 
 
@@ -137,7 +131,7 @@ def ensemble(networks: Sequence[Network]) -> Network:
                                                                  first.loss_name):
             raise ValueError(f"ensemble members must agree on input, output and loss: {first.describe()} "
                              f"({first.loss_name}) vs {net.describe()} ({net.loss_name})")
-    combine = "probabilities" if first.loss_name == "softmax_cross_entropy" else "mean"
+    combine = "probabilities" if first.is_classifier else "mean"
     average = Average([copy.deepcopy(net.layers) for net in networks], combine)
     return Network([average], loss=first.loss_name, input_shape=first.input_shape)
 
@@ -145,10 +139,8 @@ def ensemble(networks: Sequence[Network]) -> Network:
 def members(network: Network) -> list[Network]:
     """The member networks of an ensemble (sharing its weights), or [network] for any other."""
     if len(network.layers) == 1 and network.layers[0].kind == KIND:
-        average = network.layers[0]
-        average._sync()
         return [Network(layers, loss=network.loss_name, input_shape=network.input_shape)
-                for layers in average.members]
+                for layers in network.layers[0].members]
     return [network]
 
 
@@ -167,7 +159,7 @@ def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Ne
     network = ensemble([m.network for m in models])
     _, metrics = evaluate_splits(network, dataset)
     training = {"command": command, "ensemble_of": [m.metadata.get("training", {}).get("command") for m in models]}
-    metadata = model_metadata("classifier", dataset, network, metrics, training)
+    metadata = model_metadata(CLASSIFIER, dataset, network, metrics, training)
     metadata["members"] = [{"description": m.network.describe(), "metrics": m.metadata.get("metrics", {})}
                            for m in models]
     return network, metadata

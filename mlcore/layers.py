@@ -29,14 +29,25 @@ class Layer:
             LAYER_TYPES[cls.kind] = cls
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """x (N, *input_shape) -> (N, *output_shape); keeps what backward needs. `training` turns on
+        what only training does (dropout)."""
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray) -> np.ndarray:
+    def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        """grad (N, *output_shape), of the loss w.r.t. the last forward's output -> the same w.r.t. its input,
+        (N, *input_shape); leaves the parameters' gradients in self.grads. With input_grad=False (the
+        network's first layer with parameters, in training) the input's gradient is not needed: a
+        layer may skip computing it and return None."""
         raise NotImplementedError
 
     def config(self) -> dict:
         """Constructor arguments that rebuild this layer (without its weights)."""
         return {}
+
+    def parameters(self, prefix: str) -> list[tuple[str, "Layer", str]]:
+        """(key, owner, name) of every trainable array: `owner.params[name]`, its gradient in
+        `owner.grads[name]`. A composite layer (an ensemble) adds its inner layers' under their own keys."""
+        return [(f"{prefix}.{name}", self, name) for name in self.params]
 
     @classmethod
     def parameter_shapes(cls, **config) -> dict[str, tuple[int, ...]]:
@@ -48,8 +59,9 @@ class Layer:
         return input_shape
 
     def astype(self, dtype) -> "Layer":
-        self.params = {k: v.astype(dtype) for k, v in self.params.items()}
-        self.grads = {}
+        for _, owner, name in self.parameters(""):
+            owner.params[name] = owner.params[name].astype(dtype)
+            owner.grads = {}
         return self
 
 
@@ -142,7 +154,7 @@ class Dropout(Layer):
         self._mask = (self._rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
         return x * self._mask
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad if self._mask is None else grad * self._mask
 
     def config(self):
@@ -169,7 +181,7 @@ class Standardize(Layer):
     def forward(self, x, training=False):
         return (x - x.dtype.type(self.mean)) / x.dtype.type(self.std)
 
-    def backward(self, grad):
+    def backward(self, grad, input_grad=True):
         return grad / grad.dtype.type(self.std)
 
     def config(self):

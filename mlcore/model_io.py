@@ -234,17 +234,17 @@ def _build(meta: dict, arrays: dict[str, np.ndarray], label) -> SavedModel:
     for key, layer, name in network.parameters():
         layer.params[name] = arrays[f"param/{key}"]
     classes = meta.get("classes")
-    if classes is not None:
-        if (not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
-                or (network.loss_name == "softmax_cross_entropy" and len(classes) != network.output_shape[0])):
-            raise ModelFileError(f"{label}: 'classes' must list one name per output, got {classes!r}")
+    if classes is not None and (
+            not isinstance(classes, list) or not all(isinstance(c, str) for c in classes)
+            or (network.is_classifier and len(classes) != network.output_shape[0])):
+        raise ModelFileError(f"{label}: 'classes' must list one name per output, got {classes!r}")
     return SavedModel(network, meta)
 
 
 def load_classifier(path: str | Path) -> SavedModel:
     """load_model, refusing a model that is not a classifier (no softmax output or no class names)."""
     model = load_model(path)
-    if model.network.loss_name != "softmax_cross_entropy" or not model.classes:
+    if not model.network.is_classifier or not model.classes:
         raise ModelFileError(f"{path}: not a classifier ({_what(model)})")
     return model
 

@@ -40,6 +40,11 @@ class Network:
         return shape
 
     @property
+    def is_classifier(self) -> bool:
+        """Softmax over classes (y holds class indices), as opposed to regressing target rows (mse)."""
+        return self.loss_name == "softmax_cross_entropy"
+
+    @property
     def dtype(self) -> np.dtype:
         params = [layer.params[name] for _, layer, name in self.parameters()]
         return params[0].dtype if params else np.dtype(np.float64)
@@ -70,7 +75,7 @@ class Network:
         first = self.first_weighted_layer()
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            if not input_grad and i == first and layer.params:
+            if not input_grad and i == first and layer.parameters(""):
                 layer.backward(grad, input_grad=False)
                 return None
             grad = layer.backward(grad)
@@ -78,7 +83,7 @@ class Network:
 
     def first_weighted_layer(self) -> int:
         """Index of the first layer with parameters (its weights are the ones worth drawing)."""
-        return next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+        return next((i for i, layer in enumerate(self.layers) if layer.parameters("")), 0)
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, training: bool = True):
         """Mean loss on (x, y) and the raw output; leaves parameter gradients in `layer.grads`."""
@@ -88,9 +93,9 @@ class Network:
         return loss, out
 
     def parameters(self):
-        """(key, layer, name) for every trainable array, in a stable order."""
-        return [(f"{i}.{name}", layer, name)
-                for i, layer in enumerate(self.layers) for name in layer.params]
+        """(key, owner, name) for every trainable array, in a stable order: the layers' own, recursively
+        (micrograd's `parameters()`), so that an ensemble's members are trained and saved in place."""
+        return [entry for i, layer in enumerate(self.layers) for entry in layer.parameters(str(i))]
 
     def n_parameters(self) -> int:
         return sum(layer.params[name].size for _, layer, name in self.parameters())
@@ -136,7 +141,7 @@ class Network:
                 parts.append(str(layer.n_out))
             elif layer.kind == "conv2d":
                 parts.append(f"conv{layer.kernel_size}x{layer.kernel_size}:{layer.out_channels}")
-            elif layer.kind in ("sigmoid", "tanh", "relu") and parts[-1][-1].isdigit() and len(parts) > 1:
+            elif layer.kind in ACTIVATIONS and parts[-1][-1].isdigit() and len(parts) > 1:
                 parts[-1] += f"({layer.kind})"
             elif layer.kind == "average":  # an ensemble (mlcore.ensemble)
                 each = [Network(m, self.loss_name, self.input_shape).describe() for m in layer.members]

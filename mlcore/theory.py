@@ -12,7 +12,7 @@ import numpy as np
 
 from mlcore.activations import Sigmoid, Tanh, activation
 from mlcore.architectures import build_mlp
-from mlcore.gradcheck import GradientPair, gradient_pairs, relative_error
+from mlcore.gradcheck import TOLERANCE, GradientPair, gradient_pairs, relative_error
 from mlcore.layers import Dense
 from mlcore.losses import softmax
 
@@ -193,6 +193,11 @@ class SmallGradCheck:
     @property
     def max_error(self) -> float:
         return max(self.errors.values())
+
+    @property
+    def agrees(self) -> bool:
+        """Backprop passes the check: its largest relative error within gradcheck's TOLERANCE."""
+        return self.max_error <= TOLERANCE
 
 
 def small_gradient_check(activation_name: str, hidden: int = 5, n_in: int = 4, n_out: int = 3,

@@ -130,7 +130,7 @@ def _diverged(network, good, history, why: str, optimizer) -> "FitResult":
 def evaluate_loss(network, X, y, batch_size: int = INFERENCE_BATCH) -> tuple[float, float | None]:
     """Mean loss and (for a classifier) accuracy, in evaluation mode."""
     total, correct = 0.0, 0
-    classify = network.loss_name == "softmax_cross_entropy"
+    classify = network.is_classifier
     for i in range(0, len(X), batch_size):
         out = network.forward(X[i:i + batch_size], training=False)
         total += network.loss.forward(out, y[i:i + batch_size]) * len(out)
@@ -139,76 +139,109 @@ def evaluate_loss(network, X, y, batch_size: int = INFERENCE_BATCH) -> tuple[flo
     return total / len(X), (correct / len(X) if classify else None)
 
 
+class _Halt(Exception):
+    """Ends `fit` early with `status` ('diverged' or 'stopped') and its reason as the message."""
+
+    def __init__(self, status: str, reason: str):
+        super().__init__(reason)
+        self.status = status
+
+
+def _epoch_samples(network, X, y, groups, balance: bool, augment, rng, classify: bool):
+    """The epoch's (inputs, targets) in the order they will be seen: balanced over `groups` or shuffled,
+    then augmented (a network reconstructing its input then reconstructs the augmented one)."""
+    order = balanced_indices(groups, rng) if (balance and groups is not None) else rng.permutation(len(X))
+    Xe, ye = X[order], y[order]
+    if augment is not None:
+        Xe = augment(Xe, rng).astype(network.dtype, copy=False)
+        if not classify:
+            ye = Xe
+    return Xe, ye
+
+
+def _starting_loss(network, Xe, ye) -> float:
+    """Where training starts, on ~2048 samples of the first epoch as it will be seen (balanced,
+    augmented): one batch would be too noisy a reference."""
+    probe = slice(None, None, max(1, len(Xe) // 2048))
+    return evaluate_loss(network, Xe[probe], ye[probe])[0]
+
+
+def _train_epoch(network, optimizer, Xe, ye, batch_size: int, epoch: int, classify: bool, callbacks,
+                 should_stop) -> tuple[float, int]:
+    """One pass of minibatch steps: the summed loss and (for a classifier) the count of correct outputs."""
+    n_batches = int(np.ceil(len(Xe) / batch_size))
+    loss_sum, correct = 0.0, 0
+    for b in range(n_batches):
+        xb, yb = Xe[b * batch_size:(b + 1) * batch_size], ye[b * batch_size:(b + 1) * batch_size]
+        # Overflow is how a diverging run shows itself; it is detected just below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss, out = network.loss_and_gradients(xb, yb)
+        if not np.isfinite(loss):
+            raise _Halt("diverged", f"in epoch {epoch} (the loss became {loss})")
+        optimizer.step(network)
+        loss_sum += loss * len(xb)
+        if classify:
+            correct += int((out.argmax(axis=1) == yb).sum())
+        for cb in callbacks:
+            cb.on_batch_end(epoch, b + 1, n_batches, loss)
+        if should_stop is not None and should_stop():
+            # Keep the weights learned so far, but no record for the unfinished
+            # epoch, whose numbers would not be comparable with the others.
+            raise _Halt("stopped", f"stopped during epoch {epoch}")
+    return loss_sum, correct
+
+
+def _validate(network, valid, epoch: int) -> tuple[float | None, float | None]:
+    valid_loss, valid_acc = evaluate_loss(network, *valid) if valid is not None else (None, None)
+    if valid_loss is not None and not np.isfinite(valid_loss):
+        raise _Halt("diverged", f"in epoch {epoch} (validation loss {valid_loss})")
+    return valid_loss, valid_acc
+
+
+def _check_divergence(history: History, initial_loss: float) -> None:
+    """The rule of the module's docstring, on the epochs recorded so far."""
+    last = history.records[-1]
+    not_falling = [r.train_loss > NOT_FALLING * initial_loss for r in history.records[-2:]]
+    if last.train_loss > DIVERGENCE_FACTOR * max(initial_loss, 1.0) or (len(not_falling) == 2 and all(not_falling)):
+        raise _Halt("diverged", f"in epoch {last.epoch}: the loss went from {initial_loss:.3g} "
+                                f"to {last.train_loss:.3g} instead of down")
+
+
 def fit(network, optimizer, X: np.ndarray, y: np.ndarray, config: TrainConfig = TrainConfig(), *,
         valid: tuple[np.ndarray, np.ndarray] | None = None,
         augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
         callbacks: Sequence[Callback] = (), should_stop: Callable[[], bool] | None = None,
         strata: np.ndarray | None = None) -> FitResult:
-    """Train `network` in place on (X, y) with minibatches from default_rng(config.seed).
+    """Train `network` in place on X (N, ...) and y with minibatches from default_rng(config.seed).
 
-    y holds class indices for a classifier, or target rows for an 'mse' network.
-    With config.balance, epochs are balanced over the classes in y (a classifier)
-    or in `strata` (the class of each row, for an 'mse' network); without either
-    they are plain shuffles. `augment(X, rng)` returns an augmented copy of the
-    epoch's samples.
+    y (N,) holds class indices for a classifier, y (N, D) target rows for an 'mse' network.
+    With config.balance, epochs are balanced over the classes in y (a classifier) or in
+    `strata` (N,) (each row's class, for an 'mse' network); without either they are plain
+    shuffles. `augment(X, rng)` returns an augmented copy of the epoch's samples.
     """
     X = np.asarray(X, dtype=network.dtype)
     rng = np.random.default_rng(config.seed)
-    schedule = StepDecay(config.decay_step, config.decay_factor)
-    base_lr = optimizer.lr
-    classify = network.loss_name == "softmax_cross_entropy"
-    groups = y if classify else strata
-    history = History()
-    good = _snapshot(network)
-    initial_loss = None
-
-    for epoch in range(1, config.epochs + 1):
-        start = time.perf_counter()
-        optimizer.lr = schedule(base_lr, epoch - 1)
-        order = balanced_indices(groups, rng) if (config.balance and groups is not None) else rng.permutation(len(X))
-        Xe, ye = X[order], y[order]
-        if augment is not None:
-            Xe = augment(Xe, rng).astype(network.dtype, copy=False)
-            if not classify:
-                ye = Xe  # a network reconstructing its input reconstructs the augmented one
-        if initial_loss is None:
-            # Where training starts, on ~2048 samples of the first epoch as it will be seen
-            # (balanced, augmented): one batch would be too noisy a reference.
-            probe = slice(None, None, max(1, len(Xe) // 2048))
-            initial_loss = evaluate_loss(network, Xe[probe], ye[probe])[0]
-        n_batches = int(np.ceil(len(Xe) / config.batch_size))
-        loss_sum, correct = 0.0, 0
-        for b in range(n_batches):
-            xb = Xe[b * config.batch_size:(b + 1) * config.batch_size]
-            yb = ye[b * config.batch_size:(b + 1) * config.batch_size]
-            # Overflow is how a diverging run shows itself; it is detected just below.
-            with np.errstate(over="ignore", invalid="ignore"):
-                loss, out = network.loss_and_gradients(xb, yb)
-            if not np.isfinite(loss):
-                return _diverged(network, good, history, f"in epoch {epoch} (the loss became {loss})", optimizer)
-            optimizer.step(network)
-            loss_sum += loss * len(xb)
-            if classify:
-                correct += int((out.argmax(axis=1) == yb).sum())
-            for cb in callbacks:
-                cb.on_batch_end(epoch, b + 1, n_batches, loss)
-            if should_stop is not None and should_stop():
-                # Keep the weights learned so far, but no record for the unfinished
-                # epoch, whose numbers would not be comparable with the others.
-                return FitResult(history, "stopped", f"stopped during epoch {epoch}")
-        valid_loss, valid_acc = evaluate_loss(network, *valid) if valid is not None else (None, None)
-        if valid_loss is not None and not np.isfinite(valid_loss):
-            return _diverged(network, good, history, f"in epoch {epoch} (validation loss {valid_loss})", optimizer)
-        record = EpochRecord(epoch, loss_sum / len(Xe), correct / len(Xe) if classify else None,
-                             valid_loss, valid_acc, optimizer.lr, time.perf_counter() - start)
-        history.records.append(record)  # kept even when diverging, so that the curves show it
-        not_falling = [r.train_loss > NOT_FALLING * initial_loss for r in history.records[-2:]]
-        if record.train_loss > DIVERGENCE_FACTOR * max(initial_loss, 1.0) or (len(not_falling) == 2
-                                                                               and all(not_falling)):
-            return _diverged(network, good, history, f"in epoch {epoch}: the loss went from {initial_loss:.3g} "
-                             f"to {record.train_loss:.3g} instead of down", optimizer)
-        if record.train_loss <= NOT_FALLING * initial_loss:
-            good = _snapshot(network)
-        if any([cb.on_epoch_end(record, network) for cb in callbacks]):
-            return FitResult(history, "stopped", f"stopped after epoch {epoch}")
+    schedule, base_lr = StepDecay(config.decay_step, config.decay_factor), optimizer.lr
+    classify = network.is_classifier
+    history, good, initial_loss = History(), _snapshot(network), None
+    try:
+        for epoch in range(1, config.epochs + 1):
+            start = time.perf_counter()
+            optimizer.lr = schedule(base_lr, epoch - 1)
+            Xe, ye = _epoch_samples(network, X, y, y if classify else strata, config.balance, augment, rng, classify)
+            initial_loss = _starting_loss(network, Xe, ye) if initial_loss is None else initial_loss
+            loss_sum, correct = _train_epoch(network, optimizer, Xe, ye, config.batch_size, epoch, classify,
+                                             callbacks, should_stop)
+            record = EpochRecord(epoch, loss_sum / len(Xe), correct / len(Xe) if classify else None,
+                                 *_validate(network, valid, epoch), optimizer.lr, time.perf_counter() - start)
+            history.records.append(record)  # kept even when diverging, so that the curves show it
+            _check_divergence(history, initial_loss)
+            if record.train_loss <= NOT_FALLING * initial_loss:
+                good = _snapshot(network)
+            if any([cb.on_epoch_end(record, network) for cb in callbacks]):
+                return FitResult(history, "stopped", f"stopped after epoch {epoch}")
+    except _Halt as halt:
+        if halt.status == "diverged":
+            return _diverged(network, good, history, str(halt), optimizer)
+        return FitResult(history, halt.status, str(halt))
     return FitResult(history, "completed", f"completed {config.epochs} epochs")

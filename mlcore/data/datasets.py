@@ -29,12 +29,12 @@ from mlcore.data.formats import (
     load_mat,
     read_idx,
 )
-from mlcore.data.paths import cache_dir, data_dir
+from mlcore.data.paths import PAGES, cache_dir, data_dir
 from mlcore.data.synthetic import PER_CLASS, synthetic_splits
 
 NIST36_FILES = {split: f"nist36_{split}.mat" for split in ("train", "valid", "test")}
 SPLIT_FRACTIONS = (0.6, 0.2, 0.2)
-SKIP_DIRS = {"models", "runs", "pages"}
+SKIP_DIRS = {"models", "runs", PAGES}
 SYNTHETIC = "synthetic"
 
 

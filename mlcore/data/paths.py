@@ -10,10 +10,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ENV_VAR = "MLCORE_DATA_DIR"
 CACHE_ENV_VAR = "MLCORE_CACHE_DIR"
+PAGES = "pages"   # the data directory's photographed pages, with their true text in ground_truth.json
 
 
 def data_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or REPO_ROOT / "data").expanduser()
+
+
+def pages_dir(root: Path | None = None) -> Path:
+    """The photographed pages of the data directory `root` (default: data_dir())."""
+    return (data_dir() if root is None else root) / PAGES
 
 
 def cache_dir() -> Path:

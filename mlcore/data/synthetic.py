@@ -106,7 +106,7 @@ def synthetic_set(per_class: int, seed: int, classes=CLASSES, fonts=FONTS,
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for label, char in enumerate(classes):
-        for i in range(per_class):
+        for _ in range(per_class):
             ink = render(char, fonts[rng.integers(len(fonts))], rng, style)
             images.append(1.0 - normalize_glyph(ink))
             labels.append(label)

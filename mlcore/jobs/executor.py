@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
 from mlcore.jobs.progress import PAUSE, PAUSED, RUN, STOP, Control, Progress, queue_starts
@@ -244,10 +245,8 @@ class Executor:
         except (OSError, ValueError) as exc:
             run.save_error = f"the run could not be saved ({_reason(exc)})"
             return
-        try:
+        with suppress(OSError):  # the run is saved; the quota is enforced again at the next save
             run.evicted = job.registry.enforce_quota(job.owner, keep=run.saved.id)
-        except OSError:  # the run is saved; the quota is enforced again at the next save
-            pass
         # Saved: the page that follows the job has no more use for the model file's content, which
         # would otherwise stay in the visitor's session as long as the job does.
         run.outcome = replace(outcome, model=b"")
@@ -264,10 +263,8 @@ class Executor:
             self._jobs.remove(job)
 
     def _forget(self, name: str) -> None:
-        try:
+        with suppress(Exception):  # a variable the scheduler has lost needs no deleting
             self._variable(name).delete()
-        except Exception:  # noqa: BLE001 - a variable the scheduler has lost needs no deleting
-            pass
 
     def _stop_the_gone(self) -> None:
         now = time.monotonic()

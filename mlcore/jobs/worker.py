@@ -251,4 +251,4 @@ def train_run(task: RunTask) -> RunOutcome:
         seconds=time.monotonic() - start, worker=worker, history=trained.result.history.to_dict(),
         metrics=trained.metrics, summary=trained.summary(), model=model_bytes(trained.network, trained.metadata),
         first_layer={"kind": kind, "before": before, "after": _first_layer(trained.network)[1]},
-        review=classifier_review(trained, dataset) if trained.metadata["kind"] == "classifier" else None)
+        review=classifier_review(trained, dataset) if trained.metadata["kind"] == CLASSIFIER else None)

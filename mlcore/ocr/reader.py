@@ -52,15 +52,9 @@ def _compose(lines: list[list[str]], breaks: list[list[bool]]) -> str:
                      for chars, brk in zip(lines, breaks))
 
 
-def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_side: int = WORK_SIDE,
-              correct_words: bool = True, lexicon: bool = True) -> PageReading:
-    """Read a photographed page of handwritten capitals and digits.
-
-    correct_words reads each word's letters and digits together; lexicon (with it)
-    lets a word that reads almost like an English word become that word.
-    """
-    gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
-    ink = ink_map(gray, work_side)
+def _straightened(ink: InkMap) -> tuple[Layout, np.ndarray, np.ndarray, float]:
+    """The page's layout after deskewing: the layout, the straightened ink (H, W), the 3x3 map from its
+    pixels back to the working image's, and the angle turned."""
     lay = layout(ink.mask)
     skew, ink_image, to_work = 0.0, ink.ink, np.eye(3)
     for _ in range(2):
@@ -71,16 +65,13 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
         skew += lay.skew
         ink_image, to_work = deskew(ink.ink, skew)
         lay = layout(threshold_ink(ink_image, ink.threshold))
-    boxes = [b for line in lay.lines for b in line]
-    if len(boxes) > MAX_CHARACTERS:
-        raise ImageLoadError(f"this photo holds {len(boxes)} separate marks, more than the {MAX_CHARACTERS} "
-                             "characters a handwritten page has: is it a photo of a written page?")
-    rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
-    probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
+    return lay, ink_image, to_work, skew
 
-    # The characters of every word, and each character's line and word number.
+
+def _word_indices(word_breaks: list[list[bool]]) -> tuple[list[list[int]], list[int], list[int]]:
+    """The character indices of every word, and each character's line and word number (within its line)."""
     words, line_of, word_of = [], [], []
-    for li, brk in enumerate(lay.word_breaks):
+    for li, brk in enumerate(word_breaks):
         w = -1
         for k, is_break in enumerate(brk):
             if k == 0 or is_break:
@@ -89,24 +80,52 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
             words[-1].append(len(line_of))
             line_of.append(li)
             word_of.append(w)
-    raw = probs.argmax(axis=1) if len(probs) else np.zeros(0, int)
-    pred = consistent_words(probs, words) if correct_words and len(probs) else raw
-    if correct_words and lexicon and len(probs):
-        pred = english_lexicon(classes).correct(probs, words, pred)
+    return words, line_of, word_of
 
+
+def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each character's class index (N,) as the network alone reads it, and after the word rules."""
+    if not len(probs):
+        return np.zeros(0, int), np.zeros(0, int)
+    raw = probs.argmax(axis=1)
+    pred = consistent_words(probs, words) if correct_words else raw
+    if correct_words and lexicon:
+        pred = english_lexicon(classes).correct(probs, words, pred)
+    return raw, pred
+
+
+def _character(box, to_photo: np.ndarray, p: np.ndarray, label: int, classes, line: int, word: int) -> Character:
+    """One reading in the photo's pixels: `box` mapped by the 3x3 `to_photo`, `p` its class probabilities."""
+    corners = to_photo @ np.array([[box.left, box.right, box.right, box.left],
+                                   [box.top, box.top, box.bottom, box.bottom], [1, 1, 1, 1]], dtype=float)
+    xs, ys = corners[0], corners[1]
+    return Character(box=(int(ys.min()), int(xs.min()), int(np.ceil(ys.max())), int(np.ceil(xs.max()))),
+                     corners=[(round(float(x), 1), round(float(y), 1)) for x, y in zip(xs, ys)],
+                     line=line, word=word, label=classes[label], confidence=float(p[label]),
+                     top=[(classes[j], float(p[j])) for j in np.argsort(-p)[:TOP_K]])
+
+
+def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_side: int = WORK_SIDE,
+              correct_words: bool = True, lexicon: bool = True) -> PageReading:
+    """Read a photographed page of handwritten capitals and digits.
+
+    correct_words reads each word's letters and digits together; lexicon (with it)
+    lets a word that reads almost like an English word become that word.
+    """
+    gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
+    ink = ink_map(gray, work_side)
+    lay, ink_image, to_work, skew = _straightened(ink)
+    boxes = [b for line in lay.lines for b in line]
+    if len(boxes) > MAX_CHARACTERS:
+        raise ImageLoadError(f"this photo holds {len(boxes)} separate marks, more than the {MAX_CHARACTERS} "
+                             "characters a handwritten page has: is it a photo of a written page?")
+    rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
+    probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
+    words, line_of, word_of = _word_indices(lay.word_breaks)
+    raw, pred = _labels(probs, words, classes, correct_words, lexicon)
     scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
     to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work
-    chars = []
-    for i, b in enumerate(boxes):
-        order = np.argsort(-probs[i])[:TOP_K]
-        corners = to_photo @ np.array([[b.left, b.right, b.right, b.left], [b.top, b.top, b.bottom, b.bottom],
-                                       [1, 1, 1, 1]], dtype=float)
-        xs, ys = corners[0], corners[1]
-        chars.append(Character(
-            box=(int(ys.min()), int(xs.min()), int(np.ceil(ys.max())), int(np.ceil(xs.max()))),
-            corners=[(round(float(x), 1), round(float(y), 1)) for x, y in zip(xs, ys)],
-            line=line_of[i], word=word_of[i], label=classes[pred[i]], confidence=float(probs[i, pred[i]]),
-            top=[(classes[j], float(probs[i, j])) for j in order]))
+    chars = [_character(b, to_photo, probs[i], pred[i], classes, line_of[i], word_of[i]) for i, b in enumerate(boxes)]
 
     def text_of(labels):
         it = iter(labels)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mlcore.classifier import KIND as CLASSIFIER
 from mlcore.jobs.executor import CANCELLED, FAILED, Executor, Job, JobRefused
 from mlcore.jobs.progress import STOP
 from mlcore.registry import Registry
@@ -46,7 +47,7 @@ class Trial:
 
 def epoch_score(record: dict, kind: str) -> float | None:
     """What a finished epoch reports to the pruner: validation accuracy, or an autoencoder's PSNR."""
-    if kind == "classifier":
+    if kind == CLASSIFIER:
         return record.get("valid_acc")
     loss = record.get("valid_loss")
     return None if loss is None or loss <= 0 else 10 * math.log10(PIXELS / loss)
@@ -158,10 +159,12 @@ class Search:
         if self.clock() < self._retry_at:
             return
         # A trial whose job ended after this look followed it is told first, at the next look: it may
-        # have been stopped from outside (its visitor gone), which ends the search instead.
+        # have been stopped from outside (its visitor gone), which ends the search instead. The jobs are
+        # counted before that check: the executor marks a job ended before it lets go of it, so a job
+        # missing from the count has already ended, and the check sees it.
+        free = self.parallel - len(self.executor.jobs_of(self.owner))
         if any(t.state == RUNNING and t.job is not None and not t.job.running for t in self.trials):
             return
-        free = self.parallel - len(self.executor.jobs_of(self.owner))
         while free > 0 and len(self.trials) < self.budget.trials:
             trial = self._ask()
             self.trials.append(trial)

@@ -4,7 +4,7 @@ recipe a trial's values make.
 A search starts from a base recipe (the Train page's form, or the CLI's options) and varies the
 parameters it is given, each over a `Range` checked here, in one place, against the parameter's
 bounds. An MLP's hidden sizes are searched as two numbers, `layers` and `width` (the first layer's
-size; each later layer is half as wide as the one before, as in the "Best MLP" 1024,512), so that the
+size; each later layer is half as wide as the one before, as in the "Large MLP" preset's 1024,512), so that the
 figures of a study compare like with like.
 """
 from __future__ import annotations

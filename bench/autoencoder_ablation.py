@@ -1,6 +1,6 @@
 """What each step contributes to the autoencoder's PSNR: one training run per row.
 
-    MLCORE_DATA_DIR=../shared/data python bench/autoencoder_ablation.py [--only NAME ...] [--save-dir DIR]
+    MLCORE_DATA_DIR=../shared/data python -m bench.autoencoder_ablation [--only NAME ...] [--save-dir DIR]
 
 Each row is a `python -m mlcore autoencoder train` command line (the same
 parser builds its recipe), trained on the 'handwriting' dataset; the code stays
@@ -18,12 +18,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.autoencoder import train_autoencoder  # noqa: E402
-from mlcore.cli import autoencoder_recipe_from_args, build_parser  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.model_io import save_model  # noqa: E402
+from mlcore.autoencoder import train_autoencoder
+from mlcore.cli import autoencoder_recipe_from_args, build_parser
+from mlcore.data.datasets import load_dataset
+from mlcore.model_io import save_model
 
 ROWS = [
     ("homework: 32-32-32, momentum SGD", ""),

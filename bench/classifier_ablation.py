@@ -1,6 +1,6 @@
 """What each step contributes to the classifier: one training run per row.
 
-    MLCORE_DATA_DIR=../shared/data python bench/classifier_ablation.py [--only NAME ...] [--seeds 0 1 2]
+    MLCORE_DATA_DIR=../shared/data python -m bench.classifier_ablation [--only NAME ...] [--seeds 0 1 2]
 
 Each row is a `python -m mlcore train` command line (the same parser builds its
 recipe), trained on the 'handwriting' dataset and reported on the valid and
@@ -19,12 +19,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.classifier import train_classifier  # noqa: E402
-from mlcore.cli import build_parser, recipe_from_args  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.model_io import save_model  # noqa: E402
+from mlcore.classifier import train_classifier
+from mlcore.cli import build_parser, recipe_from_args
+from mlcore.data.datasets import load_dataset
+from mlcore.model_io import save_model
 
 CNN = "--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10"
 ROWS = [

@@ -1,6 +1,6 @@
 """How fast Stop takes effect on a worker, and how right the ETA is along a run.
 
-    MLCORE_DATA_DIR=../shared/data python bench/controls.py [--tries 10]
+    MLCORE_DATA_DIR=../shared/data python -m bench.controls [--tries 10]
 
 On an embedded cluster of 2 workers: `--tries` times, a training is started, Stop is sent once it is well
 under way, and the time until the server sees that the worker has left its batch loop (click-to-stopped)
@@ -19,16 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.classifier import ClassifierRecipe  # noqa: E402
-from mlcore.data.augment import Augmentation  # noqa: E402
-from mlcore.data.paths import data_dir  # noqa: E402
-from mlcore.jobs.cluster import ClusterSettings, start_executor  # noqa: E402
-from mlcore.jobs.executor import RUNNING  # noqa: E402
-from mlcore.jobs.progress import EVALUATING, LOADING, STOP, TRAINING  # noqa: E402
-from mlcore.registry import Registry  # noqa: E402
-from mlcore.training import TrainConfig  # noqa: E402
+from mlcore.classifier import ClassifierRecipe
+from mlcore.data.augment import Augmentation
+from mlcore.data.paths import data_dir
+from mlcore.jobs.cluster import ClusterSettings, start_executor
+from mlcore.jobs.executor import RUNNING
+from mlcore.jobs.progress import EVALUATING, LOADING, STOP, TRAINING
+from mlcore.registry import Registry
+from mlcore.training import TrainConfig
 
 LONG = ClassifierRecipe(hidden=(64,), train=TrainConfig(epochs=50, batch_size=1))
 RUNS = {
@@ -52,12 +50,12 @@ def stop_latencies(ex, tries: int, registry) -> dict:
     stopped, saved = [], []
     for i in range(tries):
         job = submit(ex, LONG, f"stop{i}", registry)
-        wait(lambda: job.state == RUNNING and job.active.progress.phase == TRAINING and job.active.progress.batch > 50,
-             0.05)
+        wait(lambda job=job: (job.state == RUNNING and job.active.progress.phase == TRAINING
+                              and job.active.progress.batch > 50), 0.05)
         clicked = time.perf_counter()
         ex.control(job, STOP)
-        stopped.append(wait(lambda: job.active.progress.phase == EVALUATING or not job.running) - clicked)
-        saved.append(wait(lambda: not job.running) - clicked)
+        stopped.append(wait(lambda job=job: job.active.progress.phase == EVALUATING or not job.running) - clicked)
+        saved.append(wait(lambda job=job: not job.running) - clicked)
         assert job.runs[0].saved is not None and job.runs[0].saved.status == "stopped"
     return {"click_to_stopped_s": {"median": statistics.median(stopped), "max": max(stopped), "all": stopped},
             "click_to_saved_s": {"median": statistics.median(saved), "max": max(saved)}}

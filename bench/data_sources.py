@@ -1,7 +1,7 @@
 """The sources of the `handwriting` pool side by side: counts per source, split and class, stroke width
 and size of each source's characters, and a picture of them.
 
-    MLCORE_DATA_DIR=../shared/data python bench/data_sources.py [--out bench/results/data_sources.png]
+    MLCORE_DATA_DIR=../shared/data python -m bench.data_sources [--out bench/results/data_sources.png]
 
 Stroke width is measured the same way for every source (ink > 0.5: area over skeleton length, at
 32x32), as is the ink box's longest side. Prints Markdown tables.
@@ -9,17 +9,14 @@ Stroke width is measured the same way for every source (ink > 0.5: area over ske
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.classes import CLASSES, is_letter  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.data.glyphs import ink_measures, rows_to_images  # noqa: E402
+from mlcore.data.classes import CLASSES, is_letter
+from mlcore.data.datasets import load_dataset
+from mlcore.data.glyphs import ink_measures, rows_to_images
 
 PER_ROW = 12
 

@@ -1,7 +1,7 @@
 """Where a 36-way classifier's digit errors come from, what a class prior trades, and what a word's
 context recovers.
 
-    MLCORE_DATA_DIR=../shared/data python bench/digit_letter_tradeoff.py [--model data/models/classifier.npz]
+    MLCORE_DATA_DIR=../shared/data python -m bench.digit_letter_tradeoff [--model data/models/classifier.npz]
 
 Balanced training gives every class the same prior, although the shared data holds several times
 more samples of each digit than of each letter. Many isolated characters are ambiguous (0/O, 2/Z,
@@ -23,14 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.classes import is_letter  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.data.paths import default_classifier_path  # noqa: E402
-from mlcore.metrics import classification_report, within_group_accuracy  # noqa: E402
-from mlcore.model_io import load_classifier  # noqa: E402
-from mlcore.ocr.postprocess import consistent_words  # noqa: E402
+from mlcore.data.classes import is_letter
+from mlcore.data.datasets import load_dataset
+from mlcore.data.paths import default_classifier_path
+from mlcore.metrics import classification_report, within_group_accuracy
+from mlcore.model_io import load_classifier
+from mlcore.ocr.postprocess import consistent_words
 
 LAMBDAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 WORD_LENGTHS = (2, 4)

@@ -1,6 +1,6 @@
 """The Draw page's path checked on real pen strokes: Chars74K's held-out writers drawn on the canvas.
 
-    MLCORE_DATA_DIR=../shared/data python bench/draw_check.py [--model data/models/classifier.npz]
+    MLCORE_DATA_DIR=../shared/data python -m bench.draw_check [--model data/models/classifier.npz]
 
 Chars74K was written on a tablet by 55 people; the `handwriting` pool trains on 33 of them and tests
 on 11 (the pool's own split, by writer). Each test writer's characters are drawn here as the canvas draws a
@@ -18,17 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from known_pages import pen_drawing  # noqa: E402
-
-from mlcore.data.classes import CLASSES  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.data.paths import data_dir, default_classifier_path  # noqa: E402
-from mlcore.metrics import classification_report, within_group_accuracy  # noqa: E402
-from mlcore.model_io import load_classifier  # noqa: E402
-from mlcore.ocr.character import drawing_to_input  # noqa: E402
+from mlcore.data.classes import CLASSES
+from mlcore.data.datasets import load_dataset
+from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.metrics import classification_report, within_group_accuracy
+from mlcore.model_io import load_classifier
+from mlcore.ocr.character import drawing_to_input
+from tests.known_pages import pen_drawing
 
 PEN_WIDTHS = (6, 18, 40)   # the Draw page's slider: least, default, most
 

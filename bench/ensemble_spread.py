@@ -3,7 +3,7 @@
     for s in 0 1 2 3 4 5 6 7 8; do python -m mlcore train --dataset handwriting --arch cnn --optimizer adam \\
         --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10 --augment --elastic 1.5 --seed $s \\
         --out cnn_seed$s.npz; done
-    MLCORE_DATA_DIR=../shared/data python bench/ensemble_spread.py cnn_seed{0..8}.npz [--size 3]
+    MLCORE_DATA_DIR=../shared/data python -m bench.ensemble_spread cnn_seed{0..8}.npz [--size 3]
 
 The models are taken in consecutive groups of --size (seeds 0-2, 3-5, 6-8): for
 each group, its first member alone and the ensemble of the group, on the valid
@@ -17,12 +17,10 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.ensemble import ensemble  # noqa: E402
-from mlcore.metrics import classification_report  # noqa: E402
-from mlcore.model_io import load_classifier  # noqa: E402
+from mlcore.data.datasets import load_dataset
+from mlcore.ensemble import ensemble
+from mlcore.metrics import classification_report
+from mlcore.model_io import load_classifier
 
 
 def scores(network, dataset) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Milliseconds per character for a model's batched predictions, its peak memory, and its file size.
 
-    python bench/inference_speed.py [--model PATH] [--characters 1000] [--batch-sizes 64 1024] [--repeats 7]
+    python -m bench.inference_speed [--model PATH] [--characters 1000] [--batch-sizes 64 1024] [--repeats 7]
 
 The characters are predicted in one call, which the network cuts into batches of
 each --batch-sizes value in turn (the first is `Network.output`'s default, INFERENCE_BATCH):
@@ -19,11 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.paths import default_classifier_path  # noqa: E402
-from mlcore.model_io import load_model  # noqa: E402
-from mlcore.network import INFERENCE_BATCH  # noqa: E402
+from mlcore.data.paths import default_classifier_path
+from mlcore.model_io import load_model
+from mlcore.network import INFERENCE_BATCH
 
 
 def main() -> int:

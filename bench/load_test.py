@@ -1,6 +1,6 @@
 """A class on one server: 10 visitors train at once while an 11th browses, in real Chromium sessions.
 
-    MLCORE_DATA_DIR=../shared/data python bench/load_test.py [--cluster embedded|external] [--no-baseline]
+    MLCORE_DATA_DIR=../shared/data python -m bench.load_test [--cluster embedded|external] [--no-baseline]
 
 Starts `streamlit run` on localhost (with `--cluster external`, also `dask scheduler` and two `dask worker`
 processes, which the server submits to), opens 10 visitor sessions that each press Train (5 CNNs of 3 epochs,
@@ -27,14 +27,11 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from mlcore.registry import Registry
+from tests.app_server import CHROMIUM, FLAGS, streamlit_server
+from tests.clusters import dask_cluster
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from clusters import dask_cluster  # noqa: E402
-from test_browser import CHROMIUM, FLAGS, streamlit_server  # noqa: E402
-
-from mlcore.registry import Registry  # noqa: E402
 
 CNN = "arch=cnn&optimizer=adam&lr=0.001&batch=64&epochs=3&augment=1&elastic=1.5"
 HOMEWORK = "arch=mlp&hidden=64&activation=sigmoid&init=xavier&optimizer=sgd&lr=0.0175&batch=5&epochs=30&augment=0" \

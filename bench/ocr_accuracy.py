@@ -1,6 +1,6 @@
 """Character accuracy of the reader on the sample pages, clean and under harder conditions.
 
-    MLCORE_DATA_DIR=../shared/data python bench/ocr_accuracy.py [--model PATH]
+    MLCORE_DATA_DIR=../shared/data python -m bench.ocr_accuracy [--model PATH]
 
 For each page: character accuracy with and without the word-level letter/digit
 correction, whether the line count is exact, and the share of word breaks
@@ -15,23 +15,19 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from photo_conditions import CONDITIONS  # noqa: E402
-
-from mlcore.data.paths import data_dir, default_classifier_path  # noqa: E402
-from mlcore.model_io import load_model  # noqa: E402
-from mlcore.ocr.image_io import load_image  # noqa: E402
-from mlcore.ocr.reader import read_page  # noqa: E402
-from mlcore.ocr.scoring import character_accuracy, edit_distance, scored_characters, word_break_accuracy  # noqa: E402
+from mlcore.data.paths import default_classifier_path, pages_dir
+from mlcore.model_io import load_model
+from mlcore.ocr.image_io import load_image
+from mlcore.ocr.reader import read_page
+from mlcore.ocr.scoring import character_accuracy, edit_distance, scored_characters, word_break_accuracy
+from tests.photo_conditions import CONDITIONS
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_classifier_path())
     args = parser.parse_args()
-    folder = data_dir() / "pages"
+    folder = pages_dir()
     truth = json.loads((folder / "ground_truth.json").read_text())
     model = load_model(args.model)
     pages, totals = [], {"corrected": [0, 0], "raw": [0, 0]}

@@ -1,6 +1,6 @@
 """The reader under the conditions real photos are taken in, on pages whose text is known exactly.
 
-    MLCORE_DATA_DIR=../shared/data python bench/ocr_conditions.py [--pages 3] [--model PATH] [--only NAME ...]
+    MLCORE_DATA_DIR=../shared/data python -m bench.ocr_conditions [--pages 3] [--model PATH] [--only NAME ...]
 
 Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
 split only (never a character any shipped network trained on), written on lines of words, numbers and
@@ -25,17 +25,13 @@ from PIL import Image
 from scipy import ndimage
 from skimage.transform import ProjectiveTransform, rescale, warp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from photo_conditions import on_desk  # noqa: E402
-
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.data.paths import default_classifier_path  # noqa: E402
-from mlcore.model_io import load_classifier  # noqa: E402
-from mlcore.ocr.compose import Style, compose_page  # noqa: E402
-from mlcore.ocr.reader import read_page  # noqa: E402
-from mlcore.ocr.scoring import character_accuracy, word_break_accuracy  # noqa: E402
+from mlcore.data.datasets import load_dataset
+from mlcore.data.paths import default_classifier_path
+from mlcore.model_io import load_classifier
+from mlcore.ocr.compose import Style, compose_page
+from mlcore.ocr.reader import read_page
+from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
+from tests.photo_conditions import on_desk
 
 TEXTS = (
     "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK",

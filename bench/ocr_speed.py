@@ -1,6 +1,6 @@
 """Seconds per page and character accuracy: our reader against Tesseract and RapidOCR, same pages, same run.
 
-    MLCORE_DATA_DIR=../shared/data python bench/ocr_speed.py [--repeats 3] [--model PATH]
+    MLCORE_DATA_DIR=../shared/data python -m bench.ocr_speed [--repeats 3] [--model PATH]
 
 For each page of <data dir>/pages (with ground_truth.json): the median wall
 time of `read_page` on the file (decoding included), of `tesseract FILE -
@@ -25,12 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.paths import data_dir, default_classifier_path  # noqa: E402
-from mlcore.model_io import load_model  # noqa: E402
-from mlcore.ocr.reader import read_page  # noqa: E402
-from mlcore.ocr.scoring import edit_distance, scored_characters  # noqa: E402
+from mlcore.data.paths import default_classifier_path, pages_dir
+from mlcore.model_io import load_model
+from mlcore.ocr.reader import read_page
+from mlcore.ocr.scoring import edit_distance, scored_characters
 
 
 def tesseract(path: Path) -> str:
@@ -101,7 +99,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--model", type=Path, default=default_classifier_path())
     args = parser.parse_args()
-    folder = data_dir() / "pages"
+    folder = pages_dir()
     truth = json.loads((folder / "ground_truth.json").read_text())
     readers = readers_of(load_model(args.model))
     rows, errors = [], {name: 0 for name in readers}

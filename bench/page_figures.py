@@ -1,6 +1,6 @@
 """The figures the Theory and Draw pages show, computed as the pages compute them (default settings).
 
-    MLCORE_DATA_DIR=../shared/data python bench/page_figures.py
+    MLCORE_DATA_DIR=../shared/data python -m bench.page_figures
 
 Theory: the tanh/sigmoid identity's largest error, the tanh'/sigmoid' crossover,
 a naive against a max-shifted softmax on shifted logits, stacked linear layers
@@ -12,23 +12,17 @@ characters redrawn 8 times larger with a thick pen. Prints JSON.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from known_pages import as_canvas_pixels, drawn_character  # noqa: E402
-
-from mlcore import theory  # noqa: E402
-from mlcore.data.classes import CLASSES, is_letter  # noqa: E402
-from mlcore.data.datasets import load_dataset  # noqa: E402
-from mlcore.data.glyphs import rows_to_images  # noqa: E402
-from mlcore.data.paths import models_dir  # noqa: E402
-from mlcore.model_io import load_classifier  # noqa: E402
-from mlcore.ocr.character import drawing_to_input  # noqa: E402
+from mlcore import theory
+from mlcore.data.classes import CLASSES, is_letter
+from mlcore.data.datasets import load_dataset
+from mlcore.data.glyphs import rows_to_images
+from mlcore.data.paths import models_dir
+from mlcore.model_io import load_classifier
+from mlcore.ocr.character import drawing_to_input
+from tests.known_pages import as_canvas_pixels, drawn_character
 
 
 def theory_figures() -> dict:

@@ -1,6 +1,6 @@
 """What each visitor's session keeps in the server's memory, and whether it returns when they leave.
 
-    MLCORE_DATA_DIR=../shared/data python bench/session_memory.py [--sessions 11] [--page autoencoder]
+    MLCORE_DATA_DIR=../shared/data python -m bench.session_memory [--sessions 11] [--page autoencoder]
 
 Starts `streamlit run`, opens the page in one session to warm the shared caches, then opens
 --sessions more, one after another, each left open; reads the server's resident memory after each,
@@ -18,11 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from test_browser import CHROMIUM, FLAGS, streamlit_server  # noqa: E402
+from tests.app_server import CHROMIUM, FLAGS, streamlit_server
 
 READY = {"autoencoder": "The codes, seen from above", "ocr": "Photo of a page", "draw": "Draw a character",
          "train": "Choose settings", "runs": "Runs", "theory": "Backprop agrees"}

@@ -1,6 +1,6 @@
 """What each source of the `handwriting` pool contributes: the shipped CNN recipe trained without it.
 
-    MLCORE_DATA_DIR=../shared/data python bench/source_ablation.py [--only NAME ...] [--seeds 0]
+    MLCORE_DATA_DIR=../shared/data python -m bench.source_ablation [--only NAME ...] [--seeds 0]
 
 Every row trains on the pool's training split with some sources' samples left out, and is scored on
 the whole pool's validation and test splits (the same samples for every row, so rows compare), per
@@ -17,11 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from classifier_ablation import train_seeds  # noqa: E402
-
-from mlcore.data.datasets import load_dataset  # noqa: E402
+from bench.classifier_ablation import train_seeds
+from mlcore.data.datasets import load_dataset
 
 CNN = ("--arch cnn --optimizer adam --lr 1e-3 --batch-size 64 --epochs 30 --decay-step 10 --augment "
        "--elastic 1.5")

@@ -1,7 +1,7 @@
 """What the offline default buys: one recipe trained on the synthetic set and on real handwriting,
 both scored on the same real test split.
 
-    MLCORE_DATA_DIR=../shared/data python bench/synthetic_value.py [--only NAME ...]
+    MLCORE_DATA_DIR=../shared/data python -m bench.synthetic_value [--only NAME ...]
 
 Each row is a `python -m mlcore train` command line (the same parser builds its recipe), trained once
 with --dataset synthetic and once with --dataset handwriting; both networks are scored on the
@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.classifier import train_classifier  # noqa: E402
-from mlcore.cli import build_parser, recipe_from_args  # noqa: E402
-from mlcore.data.datasets import SYNTHETIC, load_dataset  # noqa: E402
-from mlcore.metrics import classification_report  # noqa: E402
+from mlcore.classifier import train_classifier
+from mlcore.cli import build_parser, recipe_from_args
+from mlcore.data.datasets import SYNTHETIC, load_dataset
+from mlcore.metrics import classification_report
 
 ROWS = [
     ("Train page default (MLP 64, SGD, 10 epochs)", "--epochs 10"),

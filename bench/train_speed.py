@@ -1,7 +1,7 @@
 """Seconds per training epoch: mlcore against the same networks in PyTorch (CPU).
 
     pip install -r bench/requirements.txt      # torch==2.13.0, for benchmarks only
-    python bench/train_speed.py [--samples 10000] [--repeats 5]
+    python -m bench.train_speed [--samples 10000] [--repeats 5]
 
 Two networks: the homework MLP (1024-64 sigmoid-36, plain SGD) at batch 5, 32
 and 256, and the default CNN (as `python -m mlcore train --arch cnn` builds it,
@@ -18,14 +18,11 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.architectures import build_cnn, build_mlp  # noqa: E402
-from mlcore.optimizers import SGD, Adam  # noqa: E402
+from mlcore.architectures import build_cnn, build_mlp
+from mlcore.optimizers import SGD, Adam
 
 LR_SGD, LR_ADAM = 0.0175, 1e-3
 

@@ -1,6 +1,6 @@
 """The estimate of a training's peak memory (mlcore.limits) against the peak really measured.
 
-    MLCORE_DATA_DIR=../shared/data python bench/training_memory.py
+    MLCORE_DATA_DIR=../shared/data python -m bench.training_memory
 
 Each recipe trains for one epoch on the `handwriting` dataset in a fresh process, whose peak resident
 memory (ru_maxrss) is read when it ends; the process's memory before loading the data stands for a
@@ -13,15 +13,12 @@ import resource
 import subprocess
 import sys
 from dataclasses import replace
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from mlcore.autoencoder import AutoencoderRecipe  # noqa: E402
-from mlcore.classifier import ClassifierRecipe  # noqa: E402
-from mlcore.data.augment import Augmentation  # noqa: E402
-from mlcore.training import TrainConfig  # noqa: E402
+from mlcore.autoencoder import AutoencoderRecipe
+from mlcore.classifier import ClassifierRecipe
+from mlcore.data.augment import Augmentation
+from mlcore.data.paths import REPO_ROOT
+from mlcore.training import TrainConfig
 
 ONE_EPOCH = TrainConfig(epochs=1, batch_size=64)
 RECIPES = {
@@ -61,7 +58,8 @@ def main() -> int:
 
     rows = {}
     for name, recipe in RECIPES.items():
-        done = subprocess.run([sys.executable, __file__, "--child", name], capture_output=True, text=True, check=True)
+        done = subprocess.run([sys.executable, "-m", "bench.training_memory", "--child", name], cwd=REPO_ROOT,
+                              capture_output=True, text=True, check=True)
         m = json.loads(done.stdout)
         params, estimate = training_footprint(recipe, m["samples"])
         # the estimate assumes a worker's base; the child's own base replaces it in the comparison

@@ -1,6 +1,6 @@
 """Wall time of one hyperparameter search on 1 worker against 2, in the same script.
 
-    MLCORE_DATA_DIR=../shared/data python bench/tune_speed.py [--trials 8] [--epochs 5] [--repeats 1]
+    MLCORE_DATA_DIR=../shared/data python -m bench.tune_speed [--trials 8] [--epochs 5] [--repeats 1]
 
 The same study twice (same space, budget, sampler seed; no pruner, so that both run the same trials
 to the end): on an embedded cluster of one worker process, then of two. With 8 trials Optuna's TPE
@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.classifier import ClassifierRecipe  # noqa: E402
-from mlcore.data.paths import data_dir  # noqa: E402
-from mlcore.jobs.cluster import ClusterSettings, start_executor  # noqa: E402
-from mlcore.registry import Registry  # noqa: E402
-from mlcore.training import TrainConfig  # noqa: E402
-from mlcore.tuning.search import Search  # noqa: E402
-from mlcore.tuning.space import Range  # noqa: E402
-from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study  # noqa: E402
+from mlcore.classifier import ClassifierRecipe
+from mlcore.data.paths import data_dir
+from mlcore.jobs.cluster import ClusterSettings, start_executor
+from mlcore.registry import Registry
+from mlcore.training import TrainConfig
+from mlcore.tuning.search import Search
+from mlcore.tuning.space import Range
+from mlcore.tuning.study import Budget, StudySpec, open_storage, open_study
 
 BASE = ClassifierRecipe(hidden=(64,), activation="sigmoid", optimizer="sgd", lr=0.0175,
                         train=TrainConfig(batch_size=5))

@@ -1,6 +1,6 @@
 """Peak memory of hostile pictures: through the OCR reader, and uploaded to a real server.
 
-    MLCORE_DATA_DIR=../shared/data python bench/upload_memory.py
+    MLCORE_DATA_DIR=../shared/data python -m bench.upload_memory
 
 The pictures: a 7700x7700 16-bit white PNG (133 KB), a 7700x7700 8-bit RGB PNG, a 20 MB PNG of noise, a
 60-megapixel JPEG and a 16-bit TIFF. Each goes (1) through `read_page` in a fresh process, whose peak
@@ -23,11 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-
-from test_browser import CHROMIUM, FLAGS, streamlit_server  # noqa: E402
+from mlcore.data.paths import REPO_ROOT
+from tests.app_server import CHROMIUM, FLAGS, streamlit_server
 
 # What each page says once it has handled an upload, refused or read.
 # Streamlit's own refusal of a file over maxUploadSize never reaches the server.
@@ -121,7 +118,8 @@ def main() -> int:
         paths = pictures(Path(tmp))
         result = {name: {"file_mb": round(p.stat().st_size / 2**20, 2)} for name, p in paths.items()}
         for name, path in paths.items():
-            done = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True,
+            done = subprocess.run([sys.executable, "-m", "bench.upload_memory", "--child", str(path)], cwd=REPO_ROOT,
+                                  capture_output=True, text=True,
                                   check=True)
             result[name]["reader"] = json.loads(done.stdout)
             print(name, result[name], file=sys.stderr, flush=True)

@@ -1,6 +1,6 @@
 """The OCR's word rule (letters and digits chosen together per word) against its one parameter.
 
-    MLCORE_DATA_DIR=../shared/data python bench/word_rule.py [--model PATH] [--split valid]
+    MLCORE_DATA_DIR=../shared/data python -m bench.word_rule [--model PATH] [--split valid]
 
 The split's characters (validation by default: the parameter is chosen here, the test split is kept
 for the figures) are dealt at random into tokens of 2 to 5 characters of three kinds: words of letters,

@@ -17,6 +17,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _spawn(module_args: list[str], log: Path, **kwargs) -> subprocess.Popen:
+    """`python -m` a Dask command, its messages to `log` (the child keeps its own copy of the file)."""
+    with log.open("w") as err:
+        return subprocess.Popen([sys.executable, "-m", *module_args], stdout=subprocess.DEVNULL, stderr=err, **kwargs)
+
+
 @contextmanager
 def dask_cluster(logs: Path, n_workers: int = 2, memory: str = "1GiB"):
     """`dask scheduler` and `dask worker` processes on localhost, started as the README says; yields
@@ -27,13 +33,11 @@ def dask_cluster(logs: Path, n_workers: int = 2, memory: str = "1GiB"):
     address = f"tcp://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     logs.mkdir(parents=True, exist_ok=True)
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                               "--port", str(port), "--no-dashboard"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(logs / "scheduler.log", "w"))]
+    procs = [_spawn(["distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                    logs / "scheduler.log", env=env)]
     for i in range(n_workers):
-        procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                                       "--memory-limit", memory, "--no-dashboard"], env=env, cwd=logs,
-                                      stdout=subprocess.DEVNULL, stderr=open(logs / f"worker{i}.log", "w")))
+        procs.append(_spawn(["distributed.cli.dask_worker", address, "--nthreads", "1", "--memory-limit", memory,
+                             "--no-dashboard"], logs / f"worker{i}.log", env=env, cwd=logs))
     try:
         with Client(address, timeout="30s") as client:
             client.wait_for_workers(n_workers, timeout=60)

@@ -1,20 +1,19 @@
+"""Shared fixtures, and the markers' rules: a test marked `real_data` needs the real handwriting in the
+data directory; without it, it is skipped (failed in CI, where MLCORE_REQUIRE_DATA is set)."""
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlcore.data.datasets import available_datasets, load_dataset  # noqa: E402
-from mlcore.data.paths import data_dir  # noqa: E402
+from mlcore.data.datasets import available_datasets, load_dataset
+from mlcore.data.paths import data_dir
 
 
-def need_real_data(what: str = "handwriting"):
-    """Skip (or, in CI, fail) when the real data is not in the data directory."""
-    if what in available_datasets(data_dir()):
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Runs before the test's fixtures, so that none of them reads data that is not there."""
+    if item.get_closest_marker("real_data") is None or "handwriting" in available_datasets(data_dir()):
         return
-    reason = f"no '{what}' data in {data_dir()} (set MLCORE_DATA_DIR to the real data)"
+    reason = f"no 'handwriting' data in {data_dir()} (set MLCORE_DATA_DIR to the real data)"
     if os.environ.get("MLCORE_REQUIRE_DATA"):
         pytest.fail(reason)
     pytest.skip(reason)
@@ -22,7 +21,6 @@ def need_real_data(what: str = "handwriting"):
 
 @pytest.fixture(scope="session")
 def real_dataset():
-    need_real_data()
     return load_dataset("handwriting")
 
 

@@ -8,70 +8,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from clusters import dask_cluster, free_port
-from conftest import need_real_data
 
 from dashboard.figures import LABEL_ROOM
-from mlcore.data.paths import REPO_ROOT
 from mlcore.registry import Registry
+from tests.app_server import CHROMIUM, FLAGS, need_browser, streamlit_server
+from tests.clusters import dask_cluster, free_port
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-
-
-def _need_browser():
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        chromium = None
-    else:
-        chromium = CHROMIUM
-    if chromium:
-        return
-    if os.environ.get("MLCORE_REQUIRE_BROWSER"):
-        pytest.fail("Chromium or Playwright is missing but MLCORE_REQUIRE_BROWSER is set")
-    pytest.skip("Chromium or Playwright is not installed")
-
-
-@contextmanager
-def streamlit_server(runs_dir: Path, secrets: Path | None = None, **env_vars: str):
-    """`streamlit run` on a free localhost port, its runs in runs_dir, its secrets from `secrets` (a TOML
-    file), `env_vars` added to its environment; SIGKILLed on exit."""
-    port = free_port()
-    env = {**os.environ, "MLCORE_RUNS_DIR": str(runs_dir), "PYTHONPATH": str(REPO_ROOT), **env_vars}
-    flags = ["--secrets.files", str(secrets)] if secrets else []
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true", *flags],
-                            cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
-        yield proc, f"http://127.0.0.1:{port}"
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-        proc.wait()
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def browser():
-    _need_browser()
+    need_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -134,8 +86,8 @@ def _read_a_sample(page, url: str, ready_text: str, shot: Path) -> None:
     page.screenshot(path=shot, full_page=True)
 
 
+@pytest.mark.real_data
 def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
-    need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
         page = _page(browser, url)
         page.get_by_text("Test letters").wait_for()
@@ -187,13 +139,14 @@ def test_every_page_and_a_two_epoch_training(browser, shots, tmp_path):
         page.get_by_text(re.compile(r"^Adam: [0-9.]+ dB")).first.wait_for(state="attached", timeout=300_000)
         page.get_by_text("The codes, seen from above").wait_for()
         _whole_page_screenshot(page, shots / "autoencoder.png")
-        assert page.locator(".js-plotly-plot").count() == 2  # the curves and the code map
+        assert page.locator(".js-plotly-plot").count() == 1  # the curves
+        page.locator("img[alt^='Codes of']").wait_for()     # the code map
     assert all((shots / f"{name}.png").stat().st_size > 10_000
                for name in ("home", "train", "runs", "ocr", "theory", "draw", "autoencoder"))
 
 
+@pytest.mark.real_data
 def test_killing_the_server_during_training_keeps_every_earlier_run(browser, shots, tmp_path):
-    need_real_data()
     runs = tmp_path / "runs"
     with streamlit_server(runs) as (_, url):
         page = _page(browser, url)
@@ -219,8 +172,8 @@ def test_killing_the_server_during_training_keeps_every_earlier_run(browser, sho
     assert after == before
 
 
+@pytest.mark.real_data
 def test_closing_the_tab_stops_its_training_after_the_grace_period(browser, tmp_path):
-    need_real_data()
     runs, grace = tmp_path / "runs", 3.0
     with streamlit_server(runs, MLCORE_ORPHAN_GRACE=str(grace)) as (_, url):
         page = _page(browser, url)
@@ -239,10 +192,10 @@ def test_closing_the_tab_stops_its_training_after_the_grace_period(browser, tmp_
     assert grace <= took < grace + 15, took
 
 
+@pytest.mark.real_data
 def test_visitors_train_on_a_separate_dask_cluster(browser, tmp_path):
     # The load test's setting in small (bench/load_test.py --cluster external): `dask scheduler` and two
     # `dask worker` processes, a server that only submits to them, and three visitors training at once.
-    need_real_data()
     runs = tmp_path / "runs"
     links = ["epochs=2&hidden=16", "epochs=2&hidden=24", "arch=cnn&optimizer=adam&lr=0.001&batch=64&epochs=1"]
     with dask_cluster(tmp_path / "cluster") as (address, workers, _), \
@@ -278,8 +231,8 @@ def _table_text(page, timeout: float = 30) -> str:
     return text
 
 
+@pytest.mark.real_data
 def test_visitors_see_only_their_runs_and_the_shared_ones_and_an_operator_sees_all(browser, tmp_path):
-    need_real_data()
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('operator_key = "teacher-key"\n')
     with streamlit_server(tmp_path / "runs", secrets) as (_, url):
@@ -380,8 +333,8 @@ def _metric(page, label: str) -> float:
     return float(card.get_by_test_id("stMetricValue").inner_text().rstrip("%")) / 100
 
 
+@pytest.mark.real_data
 def test_the_train_pages_accuracy_figures_agree_with_its_curves(browser, tmp_path):
-    need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
         page = _page(browser, url)
         _ready_to_train(page, f"{url}/train?epochs=2&hidden=32")
@@ -398,8 +351,8 @@ def test_the_train_pages_accuracy_figures_agree_with_its_curves(browser, tmp_pat
         assert f"Valid accuracy, {valid:.1%}" in note and "train balanced accuracy" in note
 
 
+@pytest.mark.real_data
 def test_presets_fill_the_form_and_the_learning_rate_one_trains_three_named_runs(browser, tmp_path):
-    need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
         page = _page(browser, url)
         _ready_to_train(page, f"{url}/train?epochs=3&lr=0.001&optimizer=adam&hidden=32")
@@ -439,10 +392,10 @@ def _compared_row(page, row: str, timeout: float = 30) -> str:
     return rows[0]
 
 
+@pytest.mark.real_data
 def test_the_compare_chooser_shows_the_model_it_compares(browser, tmp_path):
     """With no class chosen the page stops above "Compare with"; drawn again, the box showed its first model
     while B stayed the one chosen before (the homework's): it must show the model in row B."""
-    need_real_data()
     with streamlit_server(tmp_path / "runs") as (_, url):
         page = _page(browser, f"{url}/autoencoder")
         page.get_by_text("Two models side by side").wait_for()
@@ -468,7 +421,6 @@ RECTS = "els => els.map(e => { const r = e.getBoundingClientRect(); return [r.le
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    need_real_data()
     with streamlit_server(tmp_path_factory.mktemp("runs")) as (_, url):
         yield url
 
@@ -483,6 +435,7 @@ def _overlap(a, b, slack: float = 0.5) -> bool:
     return a[0] < b[2] - slack and b[0] < a[2] - slack and a[1] < b[3] - slack and b[1] < a[3] - slack
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("width", WIDTHS)
 def test_read_a_page_shows_each_reading_beside_its_ink_on_a_photo_as_wide_as_the_page(browser, app_url, width):
     page = _at_width(browser, width)
@@ -531,6 +484,7 @@ CLASHES = """p => {
 }"""
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("width", WIDTHS)
 def test_theory_texts_sit_on_no_curve_and_the_contents_lead_to_each_section(browser, app_url, width):
     page = _at_width(browser, width)
@@ -551,6 +505,7 @@ def test_theory_texts_sit_on_no_curve_and_the_contents_lead_to_each_section(brow
     page.close()
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("width", WIDTHS)
 def test_draw_toolbar_clears_the_slider_and_feature_maps_stay_large_on_a_phone(browser, app_url, width):
     page = _at_width(browser, width)

@@ -1,33 +1,22 @@
 import json
+import shlex
 import subprocess
 import sys
 
-import numpy as np
 import pytest
-import scipy.io
-from conftest import need_real_data
 
 from mlcore.cli import main
 from mlcore.data.paths import REPO_ROOT, data_dir, default_classifier_path
 from mlcore.model_io import load_model
-
-
-def _tiny_data_dir(tmp_path, seed=0):
-    """A 'handwriting' dataset of random letters, enough for a quick run."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    labels = np.arange(260) % 26
-    scipy.io.savemat(tmp_path / "letters.mat", {"valid_data": rng.random((260, 1024)),
-                                                "valid_labels": np.eye(26, dtype=np.uint8)[labels]})
-    return tmp_path
+from tests.tiny_data import tiny_data_dir
 
 
 def test_train_saves_a_model_with_its_command(tmp_path, capsys):
-    data = _tiny_data_dir(tmp_path)
+    data = tiny_data_dir(tmp_path)
     out = tmp_path / "m.npz"
-    code = main(["train", "--data-dir", str(data), "--epochs", "2", "--hidden", "16", "8",
-                 "--activation", "relu", "--optimizer", "adam", "--lr", "0.001", "--batch-size", "16",
-                 "--augment", "--out", str(out)])
+    argv = ["train", "--data-dir", str(data), "--epochs", "2", "--hidden", "16", "8", "--activation", "relu",
+            "--optimizer", "adam", "--lr", "0.001", "--batch-size", "16", "--augment", "--out", str(out)]
+    code = main(argv)
     captured = capsys.readouterr()
     assert code == 0
     summary = json.loads(captured.out)
@@ -37,13 +26,14 @@ def test_train_saves_a_model_with_its_command(tmp_path, capsys):
     meta = model.metadata
     assert model.network.describe() == "1024-16(relu)-8(relu)-36"
     assert meta["training"]["hidden"] == [16, 8] and meta["training"]["augmentation"]["rotation"] > 0
+    assert shlex.split(meta["training"]["command"]) == ["python", "-m", "mlcore", *argv]  # what main was given
     assert meta["data"]["dataset"] == "handwriting" and len(meta["data"]["fingerprint"]) == 16
     assert len(meta["history"]["train_loss"]) == 2
     assert set(meta["metrics"]) == {"train", "valid", "test"}
 
 
 def test_train_reports_divergence_cleanly(tmp_path, capsys):
-    data = _tiny_data_dir(tmp_path)
+    data = tiny_data_dir(tmp_path)
     code = main(["train", "--data-dir", str(data), "--epochs", "3", "--lr", "1e4", "--batch-size", "4", "--quiet"])
     captured = capsys.readouterr()
     assert code == 1
@@ -61,7 +51,7 @@ def test_train_reports_divergence_cleanly(tmp_path, capsys):
     (["evaluate", "--data", "nowhere.mat", "--model", "nowhere.npz"], "no such model file"),
 ])
 def test_bad_options_give_one_line_errors(tmp_path, capsys, argv, message):
-    data = _tiny_data_dir(tmp_path)
+    data = tiny_data_dir(tmp_path)
     if argv[0] == "train":
         argv = argv + ["--data-dir", str(data), "--epochs", "1", "--quiet"]
     assert main(argv) == 2
@@ -77,7 +67,7 @@ def test_argparse_rejects_non_numbers(capsys):
 
 
 def test_evaluate_with_a_named_model_and_a_corrupt_data_file(tmp_path, capsys):
-    data = _tiny_data_dir(tmp_path)
+    data = tiny_data_dir(tmp_path)
     model = tmp_path / "m.npz"
     main(["train", "--data-dir", str(data), "--epochs", "1", "--quiet", "--out", str(model)])
     capsys.readouterr()
@@ -97,6 +87,7 @@ def test_gradcheck_command_passes(capsys):
     assert {"dense", "sigmoid", "tanh", "relu"} <= set(result["max_rel_error"])
 
 
+@pytest.mark.slow
 def test_every_command_has_help():
     for command in ("train", "tune", "evaluate", "ensemble", "autoencoder", "ocr", "gradcheck", "download"):
         out = subprocess.run([sys.executable, "-m", "mlcore", command, "--help"], cwd=REPO_ROOT,
@@ -113,8 +104,9 @@ def test_shipped_default_classifier_loads_and_records_its_commands():
     assert len(model.classes) == 36
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_evaluate_letters_without_model_uses_the_default_classifier(capsys):
-    need_real_data()
     letters = data_dir() / "nist26" / "nist26_valid_subset.mat"
     assert main(["evaluate", "--data", str(letters)]) == 0
     report = json.loads(capsys.readouterr().out)

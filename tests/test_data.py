@@ -4,7 +4,6 @@ import json
 import numpy as np
 import pytest
 import scipy.io
-from conftest import need_real_data
 
 from mlcore.data import strokes
 from mlcore.data.audit import audit_labels
@@ -204,6 +203,8 @@ def test_nist36_files_are_used_as_they_are(tmp_path):
 
 
 # ------------------------------------------------------------- real data
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_real_default_dataset(real_dataset):
     ds = real_dataset
     sizes = ds.summary()
@@ -216,6 +217,7 @@ def test_real_default_dataset(real_dataset):
     assert dataset_summary("handwriting") == ds.summary()  # from the labels alone
 
 
+@pytest.mark.real_data
 def test_real_digits_match_the_letters_scale_and_stroke(real_dataset):
     X, y = real_dataset.train.X, real_dataset.train.y
     letters, digits = X[y < 26][:300], X[y >= 26][:300]
@@ -227,13 +229,14 @@ def test_real_digits_match_the_letters_scale_and_stroke(real_dataset):
     assert np.median(letters) > 0.9 and np.median(digits) > 0.9
 
 
+@pytest.mark.real_data
 def test_real_letters_mat_file():
-    need_real_data()
     from mlcore.data.paths import data_dir
     X, y, _ = load_labelled_file(data_dir() / "nist26" / "nist26_valid_subset.mat")
     assert X.shape == (1040, 1024) and np.bincount(y).tolist() == [40] * 26
 
 
+@pytest.mark.real_data
 def test_a_block_of_one_letter_under_another_label_is_left_out(real_dataset):
     # The real defect, made again from the shared letters in three files: one file's R column holds U's
     # (its own R's gone). The audit finds that block and nothing else.
@@ -313,9 +316,9 @@ def test_a_writer_split_never_puts_one_writer_in_two_splits():
     assert [p.tolist() for p in writer_split(writers, seed=3)] == [p.tolist() for p in parts]
 
 
+@pytest.mark.real_data
 def test_real_chars74k_is_drawn_at_the_nist_stroke_width_and_split_by_writer(real_dataset):
     from mlcore.data.paths import data_dir
-    need_real_data()
     path = data_dir() / "chars74k" / "chars74k_strokes.json"
     X, y, writers = load_labelled_file(path)
     assert X.shape == (1980, 1024) and np.bincount(y).tolist() == [55] * 36

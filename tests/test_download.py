@@ -17,9 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
-from app_helpers import open_page
-from clusters import free_port
-from conftest import need_real_data
 
 import mlcore.data.download as dl
 from mlcore.cli import main
@@ -27,6 +24,8 @@ from mlcore.data.datasets import dataset_summary, load_dataset
 from mlcore.data.download import DownloadError, Meter, RemoteFile, download
 from mlcore.data.formats import read_idx
 from mlcore.data.paths import data_dir
+from tests.app_helpers import open_page
+from tests.clusters import free_port
 
 
 def _idx(array: np.ndarray) -> bytes:
@@ -37,7 +36,6 @@ def _idx(array: np.ndarray) -> bytes:
 @functools.cache
 def _mnist_files() -> dict[str, bytes]:
     """MNIST's four files, in its format, made of the real digits: 600 for training, 200 for testing."""
-    need_real_data()
     images = read_idx(data_dir() / "mnist" / "mnist-8000-images-idx3-ubyte.gz")
     labels = read_idx(data_dir() / "mnist" / "mnist-8000-labels-idx1-ubyte.gz")
     return {"train-images-idx3-ubyte.gz": _idx(images[:600]), "train-labels-idx1-ubyte.gz": _idx(labels[:600]),
@@ -47,7 +45,6 @@ def _mnist_files() -> dict[str, bytes]:
 @functools.cache
 def _data_zip() -> bytes:
     """The homework's data.zip layout, its three .mat files made of real letters and digits."""
-    need_real_data()
     ds = load_dataset("handwriting")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -119,6 +116,7 @@ def _left_behind(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.name != "keep.txt")
 
 
+@pytest.mark.real_data
 def test_mnist_is_fetched_verified_and_split_by_its_published_parts(server, tmp_path):
     routes, _, base = server
     _serve_mnist(routes)
@@ -133,6 +131,7 @@ def test_mnist_is_fetched_verified_and_split_by_its_published_parts(server, tmp_
     assert load_dataset("handwriting", tmp_path).summary() == sizes
 
 
+@pytest.mark.real_data
 def test_a_training_sample_that_is_also_a_test_sample_is_left_out(server, tmp_path):
     routes, _, base = server
     _serve_mnist(routes)
@@ -153,6 +152,7 @@ def test_a_training_sample_that_is_also_a_test_sample_is_left_out(server, tmp_pa
     assert dataset_summary("handwriting", tmp_path) == ds.summary()
 
 
+@pytest.mark.real_data
 def test_a_mirror_that_fails_is_passed_over(server, tmp_path):
     routes, hits, base = server
     _serve_mnist(routes)
@@ -161,6 +161,7 @@ def test_a_mirror_that_fails_is_passed_over(server, tmp_path):
     assert any(h.startswith("/gone/") for h in hits)
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("how, corrupt, message", [
     ({"train_images": "short"}, None, "cut short"),
     ({"train_images": "stop"}, None, "cut short|broke"),
@@ -178,6 +179,7 @@ def test_a_bad_download_leaves_nothing_and_loses_nothing(server, tmp_path, how, 
     assert _left_behind(tmp_path) == ["mnist"]     # not one partial file, no staging folder
 
 
+@pytest.mark.real_data
 def test_no_server_at_all_says_offline(tmp_path):
     source = _mnist_source(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(DownloadError, match="offline"):
@@ -185,6 +187,7 @@ def test_no_server_at_all_says_offline(tmp_path):
     assert _left_behind(tmp_path) == ["mnist"]
 
 
+@pytest.mark.real_data
 def test_asking_again_fetches_only_what_is_missing(server, tmp_path):
     routes, hits, base = server
     _serve_mnist(routes, t10k_images="stop")
@@ -199,6 +202,8 @@ def test_asking_again_fetches_only_what_is_missing(server, tmp_path):
     assert sorted(result["kept"]) == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_the_homework_archive_gives_its_three_files_and_nothing_else(server, tmp_path):
     routes, _, base = server
     routes["/data.zip"] = (_data_zip(), "ok")
@@ -229,6 +234,7 @@ def test_a_bad_archive_leaves_nothing(server, tmp_path, body, message):
     assert _left_behind(tmp_path) == ["nist36"]
 
 
+@pytest.mark.real_data
 def test_the_train_page_offers_the_downloaded_data(server, tmp_path, monkeypatch):
     routes, _, base = server
     _serve_mnist(routes)
@@ -239,6 +245,7 @@ def test_the_train_page_offers_the_downloaded_data(server, tmp_path, monkeypatch
     assert "synthetic" in " ".join(at.selectbox(key="ts_dataset").options)
 
 
+@pytest.mark.real_data
 def test_cli_download(server, tmp_path, capsys, monkeypatch):
     routes, _, base = server
     _serve_mnist(routes)

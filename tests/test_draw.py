@@ -3,8 +3,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import need_real_data
-from known_pages import CANVAS, as_canvas_pixels, drawn_character, pen_drawing
 
 from mlcore.data.classes import CLASSES, is_letter
 from mlcore.data.glyphs import EXTENT, SIZE, rows_to_images, stroke_width
@@ -12,6 +10,7 @@ from mlcore.data.paths import default_classifier_path
 from mlcore.metrics import within_group_accuracy
 from mlcore.model_io import load_classifier
 from mlcore.ocr.character import drawing_to_gray, drawing_to_input
+from tests.known_pages import CANVAS, as_canvas_pixels, drawn_character, pen_drawing
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +85,9 @@ def test_the_shipped_classifier_reads_drawn_characters(classifier):
     assert np.mean([p == c for p, c in zip(predicted, CLASSES)]) >= 0.8, predicted
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_real_letters_and_digits_redrawn_with_a_thick_pen_are_read_as_well_as_the_originals(classifier):
-    need_real_data()
     from mlcore.data.datasets import load_dataset
 
     test = load_dataset("handwriting").test
@@ -104,6 +104,8 @@ def test_real_letters_and_digits_redrawn_with_a_thick_pen_are_read_as_well_as_th
     assert np.mean(redrawn == original) >= 0.85
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_held_out_writers_pen_strokes_drawn_on_the_canvas_are_read(classifier, real_dataset):
     # Chars74K's test writers (never trained on), drawn with the Draw page's default pen: the closest
     # real data to a visitor's drawing. bench/draw_check.py: 36-way and within-group for every pen.

@@ -11,8 +11,6 @@ import time
 from dataclasses import replace
 
 import pytest
-from clusters import dask_cluster, free_port, small_disk
-from conftest import need_real_data
 
 from mlcore.classifier import ClassifierRecipe
 from mlcore.data.paths import REPO_ROOT, data_dir
@@ -22,6 +20,7 @@ from mlcore.jobs.progress import EVALUATING, PAUSE, PAUSED, RUN, STOP, TRAINING
 from mlcore.model_io import load_model, load_model_bytes
 from mlcore.registry import Registry
 from mlcore.training import TrainConfig
+from tests.clusters import dask_cluster, free_port, small_disk
 
 QUICK = ClassifierRecipe(hidden=(16,), train=TrainConfig(epochs=1, batch_size=32))
 # One sample per step: thousands of batches an epoch, so that a control has to act mid-epoch.
@@ -37,7 +36,6 @@ def until(condition, timeout: float = 60.0, what: str = "condition"):
 
 @pytest.fixture(scope="module")
 def executor():
-    need_real_data()
     ex = start_executor(ClusterSettings(workers=2, memory="1GiB"))
     yield ex
     ex.close()
@@ -58,6 +56,8 @@ def _finish(ex, job):
     until(lambda: not job.running, what="the job to end")
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_a_job_trains_on_a_worker_and_its_run_is_saved_by_the_server(executor, tmp_path):
     registry = Registry(tmp_path)
     job = _submit(executor, QUICK, "alice", registry)
@@ -75,6 +75,8 @@ def test_a_job_trains_on_a_worker_and_its_run_is_saved_by_the_server(executor, t
     assert review["confusion"].sum() == review["n_test"] and len(review["X"]) == min(64, review["n_wrong"])
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_stop_reaches_the_worker_mid_epoch_and_keeps_the_run(executor, tmp_path):
     registry = Registry(tmp_path)
     job = _submit(executor, LONG, "bob", registry)
@@ -89,6 +91,8 @@ def test_stop_reaches_the_worker_mid_epoch_and_keeps_the_run(executor, tmp_path)
     assert took < 5, took  # an epoch here takes longer: the stop did not wait for one (bench/load_test.py times it)
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_pause_resume_and_step_one_epoch(executor):
     job = _submit(executor, LONG, "carol")
     _training(job)
@@ -108,6 +112,8 @@ def test_pause_resume_and_step_one_epoch(executor):
     assert job.runs[0].outcome.status == "stopped" and len(job.runs[0].outcome.history["epoch"]) == 2
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_a_visitor_who_has_gone_has_the_training_stopped_after_the_grace(executor, tmp_path, monkeypatch):
     monkeypatch.setattr(executor, "grace", 2.0)
     here = {"connected": True}
@@ -123,6 +129,7 @@ def test_a_visitor_who_has_gone_has_the_training_stopped_after_the_grace(executo
     assert job.runs[0].saved.status == "stopped"
 
 
+@pytest.mark.real_data
 def test_one_job_per_visitor_and_a_queue_in_order(executor):
     first, second = _submit(executor, LONG, "erin"), _submit(executor, LONG, "frank")
     with pytest.raises(JobRefused, match="already have 1 training"):
@@ -142,6 +149,8 @@ def test_one_job_per_visitor_and_a_queue_in_order(executor):
     assert fourth.state == DONE
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_killing_a_worker_mid_run_is_reported_and_the_queue_goes_on(executor, tmp_path):
     registry = Registry(tmp_path)
     earlier = _submit(executor, QUICK, "ivan", registry)
@@ -166,11 +175,12 @@ def test_killing_a_worker_mid_run_is_reported_and_the_queue_goes_on(executor, tm
 # ---------------------------------------------------------------- a cluster of separate processes
 @pytest.fixture(scope="module")
 def cluster_address(tmp_path_factory):
-    need_real_data()
     with dask_cluster(tmp_path_factory.mktemp("cluster")) as (address, workers, _):
         yield address, workers
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_runs_execute_on_the_workers_of_a_separate_cluster(cluster_address, tmp_path):
     address, workers = cluster_address
     ex = start_executor(ClusterSettings(scheduler=address))
@@ -185,6 +195,7 @@ def test_runs_execute_on_the_workers_of_a_separate_cluster(cluster_address, tmp_
     assert used <= workers and {r.settings["worker"] for r in registry.list()} == used
 
 
+@pytest.mark.real_data
 def test_the_cli_trains_on_a_separate_cluster(cluster_address, tmp_path):
     address, workers = cluster_address
     out = tmp_path / "model.npz"
@@ -197,6 +208,7 @@ def test_the_cli_trains_on_a_separate_cluster(cluster_address, tmp_path):
     assert load_model(out).network.describe() == "1024-16(sigmoid)-36"
 
 
+@pytest.mark.slow
 def test_the_cli_says_when_the_cluster_cannot_be_reached():
     port = free_port()  # nothing listens there
     proc = subprocess.run([sys.executable, "-m", "mlcore", "train", "--epochs", "1", "--scheduler",
@@ -205,6 +217,8 @@ def test_the_cli_says_when_the_cluster_cannot_be_reached():
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_a_run_that_cannot_be_saved_on_a_full_disk_stays_downloadable(executor, tmp_path):
     with small_disk(tmp_path / "runs") as runs:
         registry = Registry(runs)                       # the database fits; a model file of 250 KB does not

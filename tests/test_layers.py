@@ -5,7 +5,7 @@ from mlcore.activations import ReLU, Sigmoid, Tanh, activation, sigmoid
 from mlcore.architectures import build_mlp
 from mlcore.gradcheck import check_suite, gradient_check
 from mlcore.initializers import initialize
-from mlcore.layers import Dense
+from mlcore.layers import Dense, Layer
 from mlcore.network import Network
 
 
@@ -87,13 +87,39 @@ def test_gradient_check_catches_a_wrong_backward(rng):
     class BrokenTanh(Tanh):
         kind = "broken_tanh_for_test"
 
-        def backward(self, grad):
+        def backward(self, grad, input_grad=True):
             return grad * (1.0 - self._y)  # wrong: should be 1 - y^2
 
     net = Network([Dense(5, 4, rng=rng, dtype=np.float64), BrokenTanh(), Dense(4, 3, rng=rng, dtype=np.float64)],
                   input_shape=(5,))
     results = gradient_check(net, rng.standard_normal((6, 5)), rng.integers(0, 3, 6))
     assert max(r.rel_error for r in results) > 1e-3
+
+
+class _Scale(Layer):
+    """A layer written to the base class's contract alone: y = x * s, one weight per feature."""
+
+    def __init__(self, n: int, rng):
+        super().__init__()
+        self.params = {"s": rng.uniform(0.5, 1.5, n)}
+
+    def forward(self, x, training=False):
+        self._x = x
+        return x * self.params["s"]
+
+    def backward(self, grad, input_grad=True):
+        self.grads["s"] = (grad * self._x).sum(axis=0)
+        return grad * self.params["s"] if input_grad else None
+
+
+def test_a_new_layer_written_to_the_base_contract_trains_as_the_first_layer(rng):
+    # The network asks its first weighted layer for no input gradient (input_grad=False): the base
+    # class's signature, which every layer follows.
+    net = Network([_Scale(5, rng), Dense(5, 3, rng=rng, dtype=np.float64)], input_shape=(5,))
+    x, y = rng.standard_normal((8, 5)), rng.integers(0, 3, 8)
+    net.loss_and_gradients(x, y)
+    assert net.layers[0].grads["s"].shape == (5,)
+    assert max(r.rel_error for r in gradient_check(net, x, y)) < 1e-6
 
 
 def test_build_mlp_homework_shape():

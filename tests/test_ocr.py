@@ -3,16 +3,12 @@ import json
 
 import numpy as np
 import pytest
-from bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
-from conftest import need_real_data
-from known_pages import written_page
-from photo_conditions import CONDITIONS
 from PIL import Image
 from scipy import ndimage
 
 from mlcore.cli import main
 from mlcore.data.classes import CLASSES
-from mlcore.data.paths import data_dir, default_classifier_path
+from mlcore.data.paths import default_classifier_path, pages_dir
 from mlcore.model_io import load_model
 from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
@@ -20,6 +16,9 @@ from mlcore.ocr.layout import layout
 from mlcore.ocr.page import deskew, find_page, ink_map
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
+from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
+from tests.known_pages import written_page
+from tests.photo_conditions import CONDITIONS
 
 
 @pytest.fixture(scope="module")
@@ -148,8 +147,7 @@ def test_cli_ocr_bad_and_good_inputs(tmp_path, capsys):
 
 # ------------------------------------------------------------ the real pages
 def _pages():
-    need_real_data("handwriting")
-    folder = data_dir() / "pages"
+    folder = pages_dir()
     truth = json.loads((folder / "ground_truth.json").read_text())
     return {name: (load_image(folder / name), text) for name, text in truth.items()}
 
@@ -159,6 +157,8 @@ def pages():
     return _pages()
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_real_pages_lines_words_and_characters(pages, model):
     total_err = total_len = 0
     for name, (gray, truth) in pages.items():
@@ -171,10 +171,12 @@ def test_real_pages_lines_words_and_characters(pages, model):
     assert 1 - total_err / total_len >= 0.98  # the target of issue 4; the default classifier reads 98.4%
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 @pytest.mark.parametrize("condition", sorted(CONDITIONS))
 def test_real_pages_under_harder_conditions(pages, model, condition):
     clean, hard = [], []
-    for name, (gray, truth) in pages.items():
+    for gray, truth in pages.values():
         clean.append(character_accuracy(read_page(gray, model.network, model.classes).text, truth))
         hard.append(character_accuracy(read_page(CONDITIONS[condition](gray), model.network, model.classes).text,
                                        truth))
@@ -258,6 +260,8 @@ def _ruled(page: np.ndarray, step: int, squared: bool, degrees: float = 0.0) -> 
     return np.round(page * np.where(rules, 0.75, 1.0)[..., None]).astype(np.uint8)
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 @pytest.mark.parametrize("paper", ["plain", "lined", "squared", "lined, 0.7 degrees askew"])
 def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_dataset, paper):
     # Lines and words must come out exactly; the characters as well as the shipped classifier reads real
@@ -277,6 +281,7 @@ def test_pages_composed_of_real_test_characters_read_as_their_text(model, real_d
     assert 1 - errors / length >= 0.9
 
 
+@pytest.mark.real_data
 def test_a_page_cannot_be_composed_of_what_is_not_there(real_dataset):
     X, y = real_dataset.test.X, real_dataset.test.y
     for text, message in (("", "1 to"), ("A" * 401, "1 to"), ("HI!", "no sample of !")):

@@ -1,12 +1,12 @@
 """The Runs page as three visitors see it: each their own runs, the shared ones read-only, an operator all."""
 import json
 
-from app_helpers import APP
 from streamlit.testing.v1 import AppTest
 
 from dashboard.identity import anonymous_owner
 from mlcore.architectures import build_mlp
 from mlcore.registry import Registry
+from tests.app_helpers import APP
 
 ANN, BOB = "a" * 32, "b" * 32
 

@@ -3,7 +3,7 @@ import pytest
 
 from mlcore.architectures import build_mlp
 from mlcore.optimizers import SGD, Adam
-from mlcore.training import Callback, History, TrainConfig, balanced_indices, fit
+from mlcore.training import Callback, History, TrainConfig, balanced_indices, evaluate_loss, fit
 
 
 def _blobs(rng, n_per_class=(40, 40, 40), dim=8):
@@ -50,13 +50,17 @@ def test_stop_request_keeps_what_was_learned(rng):
         def on_epoch_end(self, record, network):
             return record.epoch == 2
 
+    start_loss = evaluate_loss(net, X, y)[0]
     result = fit(net, SGD(0.05), X, y, TrainConfig(epochs=50, batch_size=8), callbacks=[StopAfterTwo()])
     assert result.status == "stopped" and result.epochs_run == 2
     assert not np.array_equal(before, net.layers[0].params["W"])
+    after_two = evaluate_loss(net, X, y)[0]
+    assert after_two < 0.8 * start_loss   # the stopped network is the trained one, not its start
 
     calls = iter(range(10**6))
     result = fit(net, SGD(0.05), X, y, TrainConfig(epochs=50, batch_size=8), should_stop=lambda: next(calls) >= 20)
     assert result.status == "stopped" and "during epoch" in result.message
+    assert evaluate_loss(net, X, y)[0] < after_two   # the 20 steps of the unfinished epoch are kept
 
 
 def test_diverging_run_is_reported_and_keeps_last_good_weights(rng):
@@ -74,6 +78,8 @@ def _weights(net) -> list[np.ndarray]:
     return [layer.params[name].copy() for _, layer, name in net.parameters()]
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_momentum_at_learning_rate_1_on_the_homework_network_is_reported_as_diverged(real_dataset):
     # Diverging by construction, whatever the data: momentum 0.9 makes each step about
     # 1 / (1 - 0.9) = 10 times the gradient, one sample at a time, on raw pixels (~900 of

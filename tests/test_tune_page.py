@@ -2,11 +2,13 @@
 which opens in the Train page with its exact settings."""
 import time
 
-from app_helpers import open_page
-from conftest import need_real_data
+import pytest
 
 from mlcore.registry import Registry
 from mlcore.tuning.search import RUNNING
+from tests.app_helpers import open_page
+
+pytestmark = pytest.mark.real_data
 
 
 def _start(at):
@@ -39,7 +41,6 @@ def _small_study(at, epochs: int = 1) -> None:
 
 
 def test_bad_inputs_each_get_a_clear_message():
-    need_real_data()
     at = open_page("app_pages/tune.py")
     at.checkbox(key="tune_mlp_lr_on").uncheck().run()
     at.checkbox(key="tune_mlp_batch_on").uncheck().run()
@@ -61,8 +62,8 @@ def test_bad_inputs_each_get_a_clear_message():
     assert "tune_followed" not in at.session_state
 
 
+@pytest.mark.slow
 def test_a_study_runs_to_its_best_trial_which_opens_in_train():
-    need_real_data()
     at = open_page("app_pages/tune.py")
     _small_study(at)
     _start(at)
@@ -84,8 +85,8 @@ def test_a_study_runs_to_its_best_trial_which_opens_in_train():
     assert at.session_state["ts_lr"] == best.values["lr"] and at.session_state["ts_epochs"] == 1
 
 
+@pytest.mark.slow
 def test_an_autoencoder_study_is_scored_by_psnr_and_opens_in_the_autoencoder_page():
-    need_real_data()
     at = open_page("app_pages/tune.py")
     at.radio(key="tune_kind").set_value("autoencoder").run()
     assert [c.label for c in at.checkbox] == ["Learning rate", "Batch size", "First hidden layer's width",

@@ -10,8 +10,6 @@ import time
 
 import optuna
 import pytest
-from clusters import dask_cluster
-from conftest import need_real_data
 
 from mlcore.autoencoder import AutoencoderRecipe
 from mlcore.classifier import ClassifierRecipe
@@ -24,6 +22,7 @@ from mlcore.training import TrainConfig
 from mlcore.tuning.search import DONE, RUNNING, STOPPED, Search, epoch_score
 from mlcore.tuning.space import Range, apply, base_values, check_space, hidden_sizes
 from mlcore.tuning.study import ENV_STORAGE, Budget, StudySpec, open_storage, open_study, storage_url
+from tests.clusters import dask_cluster
 
 SMALL = ClassifierRecipe(hidden=(16,), activation="relu", init="he", train=TrainConfig(epochs=1, batch_size=32))
 
@@ -125,7 +124,6 @@ def test_studies_may_be_kept_in_optuna_s_journal_file_and_a_bad_storage_is_named
 # ------------------------------------------------------------------ searches on real workers
 @pytest.fixture(scope="module")
 def one_worker():
-    need_real_data()
     ex = start_executor(ClusterSettings(workers=1, memory="1GiB", grace=1.0))
     yield ex
     ex.close()
@@ -137,6 +135,8 @@ def _search(ex, tmp_path, name, space, budget, pruner="median", **kwargs):
     return Search(ex, spec, study, budget, owner="tester", registry=Registry(), data_dir=str(data_dir()), **kwargs)
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_the_pruner_stops_a_trial_that_falls_behind_and_its_run_is_kept(one_worker, tmp_path):
     space = (Range("lr", 1e-5, 0.1), Range("activation", choices=("relu", "sigmoid")))
     search = _search(one_worker, tmp_path, "pruning", space, Budget(trials=5, epochs=12))
@@ -165,6 +165,8 @@ def test_the_pruner_stops_a_trial_that_falls_behind_and_its_run_is_kept(one_work
         assert t.value == runs[t.run_id].metrics["valid_balanced"]
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_the_wall_time_budget_ends_the_search_and_stops_the_running_trial(one_worker, tmp_path):
     long = Budget(trials=50, epochs=200, minutes=0.1)   # 6 seconds for thousands of epochs
     search = _search(one_worker, tmp_path, "timed", (Range("lr", 1e-3, 1e-2),), long, pruner="none")
@@ -182,6 +184,7 @@ def _ended(search, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.real_data
 def test_stopping_a_search_stops_its_running_trial_and_keeps_its_run(one_worker, tmp_path):
     search = _search(one_worker, tmp_path, "stopped", (Range("lr", 1e-3, 1e-2),), Budget(trials=5, epochs=200),
                      pruner="none")
@@ -198,6 +201,7 @@ def test_stopping_a_search_stops_its_running_trial_and_keeps_its_run(one_worker,
     assert [t.state for t in search.study.trials] == [optuna.trial.TrialState.PRUNED]
 
 
+@pytest.mark.real_data
 def test_a_search_whose_visitor_left_ends_with_its_trial_saved(one_worker, tmp_path):
     # The executor stops the jobs of a visitor gone for its grace period (1 s here); the search ends with them.
     search = _search(one_worker, tmp_path, "left", (Range("lr", 1e-3, 1e-2),), Budget(trials=5, epochs=200),
@@ -207,10 +211,11 @@ def test_a_search_whose_visitor_left_ends_with_its_trial_saved(one_worker, tmp_p
     assert len(search.trials) == 1 and Registry().get(search.trials[0].run_id).status == "stopped"
 
 
+@pytest.mark.slow
+@pytest.mark.real_data
 def test_a_study_runs_on_a_cluster_of_separate_processes_through_the_cli(tmp_path, capsys):
     """The same CLI a class would use, against `dask scheduler` and two `dask worker` processes: the
     trials run two at a time on both workers, each saved as a run of the study."""
-    need_real_data()
     argv = ["tune", "--study", "cluster", "--search", "lr=0.003:0.1", "--search", "activation=relu,tanh",
             "--trials", "4", "--epochs", "2", "--hidden", "16", "--batch-size", "32", "--pruner", "none",
             "--quiet"]

@@ -20,7 +20,15 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
-class Sigmoid(Layer):
+class _Activation(Layer):
+    def describe(self, parts):
+        """Named after the size it follows: '64(sigmoid)'."""
+        if len(parts) > 1 and parts[-1][-1].isdigit():
+            return [*parts[:-1], f"{parts[-1]}({self.kind})"]
+        return parts
+
+
+class Sigmoid(_Activation):
     kind = "sigmoid"
 
     def forward(self, x, training=False):
@@ -32,7 +40,7 @@ class Sigmoid(Layer):
         return grad * y * (1.0 - y)
 
 
-class Tanh(Layer):
+class Tanh(_Activation):
     kind = "tanh"
 
     def forward(self, x, training=False):
@@ -43,7 +51,7 @@ class Tanh(Layer):
         return grad * (1.0 - self._y * self._y)
 
 
-class ReLU(Layer):
+class ReLU(_Activation):
     kind = "relu"
 
     def forward(self, x, training=False):

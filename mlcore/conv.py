@@ -63,6 +63,9 @@ class Conv2D(Layer):
     def parameter_shapes(cls, in_channels, out_channels, kernel_size=3, stride=1, padding=0, init="he"):
         return {"W": (int(kernel_size) ** 2 * int(in_channels), int(out_channels)), "b": (int(out_channels),)}
 
+    def describe(self, parts):
+        return [*parts, f"conv{self.kernel_size}x{self.kernel_size}:{self.out_channels}"]
+
     def config(self):
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding, "init": self.init}

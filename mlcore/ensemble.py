@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlcore.classifier import KIND as CLASSIFIER
-from mlcore.layers import Layer, layer_from_config, spec_parameter_shapes
+from mlcore.layers import Layer, describe_layers, layer_from_config, spec_parameter_shapes
 from mlcore.losses import log_softmax
 from mlcore.metrics import evaluate_splits
 from mlcore.network import Network
@@ -83,6 +83,12 @@ class Average(Layer):
         if len(shapes) != 1:
             raise ValueError(f"ensemble members disagree on their output shape: {sorted(shapes)}")
         return shapes.pop()
+
+    def describe(self, parts):
+        """The whole ensemble in one part: 'mean of 3 x 1024-...' or 'mean of (...) and (...)'."""
+        each = [describe_layers(layers, int(parts[0])) for layers in self.members]
+        return [f"mean of {len(each)} x {each[0]}" if len(set(each)) == 1
+                else "mean of " + " and ".join(f"({d})" for d in each)]
 
     def forward(self, x, training=False):
         outs = []

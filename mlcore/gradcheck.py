@@ -113,9 +113,11 @@ def check_layer(layer, x: np.ndarray, eps: float = EPS, seed: int = 0) -> list[G
     loss()
     dx = layer.backward(r)
     results = []
-    for name, arr in layer.params.items():
+    for key, owner, name in layer.parameters(""):
+        arr = owner.params[name]
         num = _numerical(loss, arr, np.arange(arr.size), eps)
-        results.append(GradCheckResult(name, layer.kind, relative_error(layer.grads[name].reshape(-1), num), arr.size))
+        results.append(GradCheckResult(key.lstrip("."), layer.kind, relative_error(owner.grads[name].reshape(-1), num),
+                                       arr.size))
     results.append(GradCheckResult("input", layer.kind,
                                    relative_error(dx.reshape(-1), _numerical(loss, x, np.arange(x.size), eps)), x.size))
     return results

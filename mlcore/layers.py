@@ -7,6 +7,7 @@ Every subclass with a `kind` is registered, so model files can rebuild it.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
@@ -44,6 +45,11 @@ class Layer:
         """Constructor arguments that rebuild this layer (without its weights)."""
         return {}
 
+    def describe(self, parts: list[str]) -> list[str]:
+        """The description of the layers so far (`parts`, the input size first, joined by '-' as in
+        '1024-64(sigmoid)-36') with this layer's part added; a layer that shows nothing adds nothing."""
+        return parts
+
     def parameters(self, prefix: str) -> list[tuple[str, "Layer", str]]:
         """(key, owner, name) of every trainable array: `owner.params[name]`, its gradient in
         `owner.grads[name]`. A composite layer (an ensemble) adds its inner layers' under their own keys."""
@@ -63,6 +69,14 @@ class Layer:
             owner.params[name] = owner.params[name].astype(dtype)
             owner.grads = {}
         return self
+
+
+def describe_layers(layers: Sequence[Layer], input_size: int) -> str:
+    """A stack of layers as '1024-64(sigmoid)-36': each layer adds its own part."""
+    parts = [str(input_size)]
+    for layer in layers:
+        parts = layer.describe(parts)
+    return "-".join(parts)
 
 
 def _split_spec(spec: dict) -> tuple[type[Layer], dict]:
@@ -122,6 +136,9 @@ class Dense(Layer):
 
     def config(self):
         return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}
+
+    def describe(self, parts):
+        return [*parts, str(self.n_out)]
 
     @classmethod
     def parameter_shapes(cls, n_in, n_out, init="xavier"):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mlcore.activations import ACTIVATIONS
-from mlcore.layers import Layer, layer_from_config
+from mlcore.layers import Layer, describe_layers, layer_from_config
 from mlcore.losses import LOSSES
 
 # Rows per forward pass when only predicting. Small batches keep a CNN's feature
@@ -50,6 +50,7 @@ class Network:
         return params[0].dtype if params else np.dtype(np.float64)
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """x (N, *input_shape) -> raw output (N, *output_shape): logits for a classifier."""
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
@@ -66,7 +67,8 @@ class Network:
         return outputs
 
     def backward(self, grad: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        """Backpropagate `grad` (of the loss w.r.t. the output); returns it w.r.t. the input.
+        """Backpropagate `grad` (N, *output_shape), of the loss w.r.t. the output; returns it w.r.t. the
+        input, (N, *input_shape).
 
         Training never uses the input gradient: with input_grad=False the pass
         stops at the first layer with parameters, which computes only its own
@@ -86,7 +88,8 @@ class Network:
         return next((i for i, layer in enumerate(self.layers) if layer.parameters("")), 0)
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, training: bool = True):
-        """Mean loss on (x, y) and the raw output; leaves parameter gradients in `layer.grads`."""
+        """Mean loss on x (N, *input_shape) and y (N,) class indices or (N, *output_shape) targets, and
+        the raw output (N, *output_shape); leaves parameter gradients in each owner's `grads`."""
         out = self.forward(x, training)
         loss = self.loss.forward(out, y)
         self.backward(self.loss.backward(), input_grad=False)
@@ -101,7 +104,8 @@ class Network:
         return sum(layer.params[name].size for _, layer, name in self.parameters())
 
     def output(self, x: np.ndarray, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
-        """The network's output (class probabilities for a classifier), in batches to bound memory."""
+        """x (N, *input_shape) -> (N, *output_shape): class probabilities for a classifier, in batches
+        to bound memory."""
         x = np.asarray(x, dtype=self.dtype)
         outs = [self.loss.output(self.forward(x[i:i + batch_size]))
                 for i in range(0, len(x), batch_size)]
@@ -111,6 +115,7 @@ class Network:
         return self.output(x)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """x (N, *input_shape) -> the most probable class of each row (N,)."""
         return self.output(x).argmax(axis=1)
 
     def astype(self, dtype) -> "Network":
@@ -134,17 +139,5 @@ class Network:
 
     def describe(self) -> str:
         """A short human description such as '1024-64(sigmoid)-36' or
-        '1024-conv3x3:32(relu)-conv3x3:64(relu)-128(relu)-36'."""
-        parts = [str(int(np.prod(self.input_shape)))]
-        for layer in self.layers:
-            if layer.kind == "dense":
-                parts.append(str(layer.n_out))
-            elif layer.kind == "conv2d":
-                parts.append(f"conv{layer.kernel_size}x{layer.kernel_size}:{layer.out_channels}")
-            elif layer.kind in ACTIVATIONS and parts[-1][-1].isdigit() and len(parts) > 1:
-                parts[-1] += f"({layer.kind})"
-            elif layer.kind == "average":  # an ensemble (mlcore.ensemble)
-                each = [Network(m, self.loss_name, self.input_shape).describe() for m in layer.members]
-                return (f"mean of {len(each)} x {each[0]}" if len(set(each)) == 1
-                        else "mean of " + " and ".join(f"({d})" for d in each))
-        return "-".join(parts)
+        '1024-conv3x3:32(relu)-conv3x3:64(relu)-128(relu)-36': each layer adds its own part."""
+        return describe_layers(self.layers, int(np.prod(self.input_shape)))

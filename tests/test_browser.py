@@ -47,10 +47,12 @@ def _page(browser, url):
 
 
 def _ready_to_train(page, url: str) -> None:
-    """Open a Train page link and wait for its form: a Train pressed before the first run has drawn it can
-    send the select sliders' lowest steps (seen: lr 1e-05, batch 1) instead of the link's values."""
+    """Open a Train page link and wait for its form, sliders included: a Train pressed before the sliders
+    have mounted can send their lowest steps (seen: lr 1e-05, batch 1, a training that then outlasts the
+    test) instead of the link's values. The page's text alone comes earlier on a loaded machine."""
     page.goto(url)
     page.get_by_text("Choose settings (or a preset)").wait_for()
+    page.get_by_test_id("stSliderThumbValue").nth(2).wait_for()   # learning rate, batch size, epochs
 
 
 def _whole_page_screenshot(page, path):

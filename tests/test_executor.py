@@ -195,6 +195,7 @@ def test_runs_execute_on_the_workers_of_a_separate_cluster(cluster_address, tmp_
     assert used <= workers and {r.settings["worker"] for r in registry.list()} == used
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 def test_the_cli_trains_on_a_separate_cluster(cluster_address, tmp_path):
     address, workers = cluster_address

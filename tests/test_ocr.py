@@ -10,6 +10,7 @@ from mlcore.cli import main
 from mlcore.data.classes import CLASSES
 from mlcore.data.paths import default_classifier_path, pages_dir
 from mlcore.model_io import load_model
+from mlcore.ocr import segment
 from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import layout
@@ -295,3 +296,31 @@ def test_a_page_cannot_be_composed_of_what_is_not_there(real_dataset):
                   dict(word_gap=(0.0, 1.0)), dict(letter_gap=(0.4, 0.2)), dict(line_height=10)):
         with pytest.raises(ValueError, match="page"):
             Style(**style)
+
+
+# ------------------------------------------------------------ touching characters
+def test_the_best_path_over_cuts_is_the_most_probable_reading():
+    # Bounds 0..3; scores chosen so that the best path (0,1)+(1,3) = -0.5 beats the whole (0,3) = -1.0
+    # and (0,2)+(2,3) = -0.9, and a span left out (no piece there) is never used.
+    bounds = np.array([0, 10, 20, 30])
+    score = {(0, 1): -0.2, (1, 3): -0.3, (0, 3): -1.0, (0, 2): -0.4, (2, 3): -0.5}
+    assert segment._best_path(bounds, score) == [(0, 1), (1, 3)]
+    assert segment._best_path(bounds, {(0, 1): -0.1, (2, 3): -0.1}) == []   # no way across
+
+
+@pytest.mark.real_data
+def test_touching_letters_are_parted_by_what_reads_best_and_clean_pages_are_unchanged(model, real_dataset,
+                                                                                       monkeypatch):
+    # Pages of real test characters written touching: parted, they read far better than as whole marks;
+    # written apart, the splitter changes nothing.
+    def accuracy(gap):
+        pages = [(compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed=seed,
+                               style=Style(letter_gap=gap)), truth) for seed, truth in enumerate(SAMPLE_TEXTS.values())]
+        return np.mean([character_accuracy(read_page(_png(page), model.network, model.classes).text, truth)
+                        for page, truth in pages])
+
+    parted, clean = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
+    monkeypatch.setattr(segment, "SPLIT_WIDTH", np.inf)   # no mark parted
+    whole, clean_whole = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
+    assert parted >= whole + 0.1, (parted, whole)
+    assert clean == clean_whole

@@ -21,6 +21,11 @@ def character_crop(ink: np.ndarray, labels: np.ndarray, box, pad: int = 2) -> tu
     top, left = max(box.top - pad, 0), max(box.left - pad, 0)
     bottom, right = min(box.bottom + pad, ink.shape[0]), min(box.right + pad, ink.shape[1])
     own = np.isin(labels[top:bottom, left:right], box.labels)
+    # Only within the box: a piece of a mark parted by mlcore.ocr.segment leaves its neighbour's ink out
+    # (for a whole mark, whose components lie inside its box, this changes nothing).
+    inside = np.zeros_like(own)
+    inside[box.top - top:box.bottom - top, box.left - left:box.right - left] = True
+    own &= inside
     # Grow the mask by a pixel so the anti-aliased rim of each stroke is kept.
     near = ndimage.binary_dilation(own, iterations=1)
     soft = np.where(near, ink[top:bottom, left:right], 0.0)

@@ -1,7 +1,7 @@
 """The OCR pipeline end to end: photo -> ink -> layout -> crops -> classes -> text."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +11,7 @@ from mlcore.ocr.image_io import ImageLoadError, load_photo
 from mlcore.ocr.layout import Layout, layout
 from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
 from mlcore.ocr.postprocess import consistent_words, english_lexicon
+from mlcore.ocr.segment import split_touching
 
 TOP_K = 3
 # A dense handwritten page holds several hundred characters. Thousands of marks mean noise or a
@@ -115,6 +116,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
     lay, ink_image, to_work, skew = _straightened(ink)
+    lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network)
+    lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     if len(boxes) > MAX_CHARACTERS:
         raise ImageLoadError(f"this photo holds {len(boxes)} separate marks, more than the {MAX_CHARACTERS} "

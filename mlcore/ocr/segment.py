@@ -1,0 +1,100 @@
+"""Touching characters parted by what the classifier reads best (recognition-driven segmentation).
+
+Connected components cannot part letters written touching or overlapping: a word comes out as one
+wide mark. For a mark much wider than a character, the candidate cuts are the columns where its own
+ink is locally thinnest; every way of cutting it at some of them into character-wide pieces is scored
+by the classifier (the sum of each piece's log-probability, less a toll per piece), and the best path
+over the cuts wins. A mark is left whole unless a cut reads more probably than the whole.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from scipy import ndimage
+
+from mlcore.ocr.crops import crops_to_rows
+from mlcore.ocr.layout import Box
+
+SPLIT_WIDTH = 1.15          # marks wider than this many character heights may hold several characters
+PIECE_WIDTH = (0.2, 1.2)    # a piece's width, in character heights
+MIN_CUT_SPACING = 0.15      # candidate cuts at least this many character heights apart
+MAX_TALL = 1.6              # a mark taller than this many character heights is no line of writing (a shadow)
+MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
+PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
+
+
+def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
+    """Column offsets inside a mark (its own ink `own`, (H, W) bool) where its ink is locally thinnest."""
+    profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
+    w, edge = own.shape[1], PIECE_WIDTH[0] * char_height
+    minima = [c for c in range(1, w - 1) if profile[c] <= profile[c - 1] and profile[c] <= profile[c + 1]
+              and edge <= c <= w - edge]
+    chosen: list[int] = []
+    for c in sorted(minima, key=lambda c: profile[c]):   # thinnest first, keeping them apart
+        if all(abs(c - k) >= MIN_CUT_SPACING * char_height for k in chosen):
+            chosen.append(c)
+    return np.array(sorted(chosen), dtype=int)
+
+
+def _piece(box: Box, own: np.ndarray, a: int, b: int) -> Box | None:
+    """Columns [a, b) of the mark, its rows tightened to the ink they hold (None without ink)."""
+    rows = np.flatnonzero(own[:, a:b].any(axis=1))
+    if not len(rows):
+        return None
+    return replace(box, top=box.top + int(rows[0]), bottom=box.top + int(rows[-1]) + 1,
+                   left=box.left + a, right=box.left + b)
+
+
+def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
+    """The pieces (i, j) between bounds[i] and bounds[j], from the first bound to the last, with the
+    greatest total score (a shortest-path recursion over the bounds)."""
+    n = len(bounds)
+    best, back = np.full(n, -np.inf), np.zeros(n, dtype=int)
+    best[0] = 0.0
+    for j in range(1, n):
+        for i in range(j):
+            if (i, j) in score and best[i] + score[i, j] > best[j]:
+                best[j], back[j] = best[i] + score[i, j], i
+    if not np.isfinite(best[-1]):
+        return []
+    path, j = [], n - 1
+    while j > 0:
+        path.append((back[j], j))
+        j = back[j]
+    return path[::-1]
+
+
+def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network) -> list[Box]:
+    """The characters a wide mark holds, left to right: the mark itself when it reads best whole."""
+    own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
+    bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
+    low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
+    spans = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))
+             if low <= bounds[j] - bounds[i] <= high or ((i, j) == (0, len(bounds) - 1) and box.width <= whole)]
+    pieces = {span: _piece(box, own, bounds[span[0]], bounds[span[1]]) for span in spans}
+    pieces = {span: p for span, p in pieces.items() if p is not None}
+    if not pieces:
+        return [box]
+    rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
+    p = network.predict_proba(rows).max(axis=1)
+    score = {span: float(np.log(max(q, 1e-12))) - PIECE_TOLL for span, q in zip(pieces, p)}
+    path = _best_path(bounds, score)
+    return [pieces[span] for span in path] if path else [box]
+
+
+def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
+                   char_height: float, network) -> tuple[list[list[Box]], list[list[bool]]]:
+    """Every line's marks with the wide ones parted, and the word breaks to match (a mark's pieces
+    belong to its word)."""
+    new_lines, new_breaks = [], []
+    for line, brk in zip(lines, breaks):
+        boxes, flags = [], []
+        for box, starts_word in zip(line, brk):
+            wide = box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height
+            parts = split_mark(box, ink, labels, char_height, network) if wide else [box]
+            boxes += parts
+            flags += [starts_word] + [False] * (len(parts) - 1)
+        new_lines.append(boxes)
+        new_breaks.append(flags)
+    return new_lines, new_breaks

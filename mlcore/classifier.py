@@ -55,6 +55,7 @@ class ClassifierRecipe:
             raise ValueError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHITECTURES)}")
         if not isinstance(self.synthetic, int) or self.synthetic < 0:
             raise ValueError(f"synthetic characters per class must be an integer >= 0, got {self.synthetic!r}")
+        make_optimizer(self.optimizer, self.lr, self.momentum, self.weight_decay)  # validates all four
 
     def build(self, n_classes: int, train_X: np.ndarray | None = None) -> Network:
         """The untrained network; `train_X` gives the input statistics when standardizing."""

@@ -324,3 +324,6 @@ def test_touching_letters_are_parted_by_what_reads_best_and_clean_pages_are_unch
     whole, clean_whole = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
     assert parted >= whole + 0.1, (parted, whole)
     assert clean == clean_whole
+    monkeypatch.undo()                                      # the splitter back as shipped
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 0)     # a page out of budget is read as its whole marks
+    assert accuracy((0.0, 0.0)) == whole

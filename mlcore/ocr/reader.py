@@ -116,12 +116,13 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
     lay, ink_image, to_work, skew = _straightened(ink)
+    marks = sum(len(line) for line in lay.lines)
+    if marks > MAX_CHARACTERS:
+        raise ImageLoadError(f"this photo holds {marks} separate marks, more than the {MAX_CHARACTERS} "
+                             "characters a handwritten page has: is it a photo of a written page?")
     lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
-    if len(boxes) > MAX_CHARACTERS:
-        raise ImageLoadError(f"this photo holds {len(boxes)} separate marks, more than the {MAX_CHARACTERS} "
-                             "characters a handwritten page has: is it a photo of a written page?")
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
     probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
     words, line_of, word_of = _word_indices(lay.word_breaks)

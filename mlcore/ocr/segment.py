@@ -21,6 +21,7 @@ PIECE_WIDTH = (0.2, 1.2)    # a piece's width, in character heights
 MIN_CUT_SPACING = 0.15      # candidate cuts at least this many character heights apart
 MAX_TALL = 1.6              # a mark taller than this many character heights is no line of writing (a shadow)
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
+MAX_PIECES_READ = 4000      # pieces a page may have read while parting marks: a bound on a hostile photo's cost
 PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
 
 
@@ -65,8 +66,10 @@ def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[
     return path[::-1]
 
 
-def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network) -> list[Box]:
-    """The characters a wide mark holds, left to right: the mark itself when it reads best whole."""
+def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network,
+               budget: int = MAX_PIECES_READ) -> tuple[list[Box], int]:
+    """The characters a wide mark holds, left to right (the mark itself when it reads best whole, or when
+    parting it would read more than `budget` pieces), and how many pieces were read."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
     bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
     low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
@@ -74,25 +77,27 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
              if low <= bounds[j] - bounds[i] <= high or ((i, j) == (0, len(bounds) - 1) and box.width <= whole)]
     pieces = {span: _piece(box, own, bounds[span[0]], bounds[span[1]]) for span in spans}
     pieces = {span: p for span, p in pieces.items() if p is not None}
-    if not pieces:
-        return [box]
+    if not pieces or len(pieces) > budget:
+        return [box], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
     p = network.predict_proba(rows).max(axis=1)
     score = {span: float(np.log(max(q, 1e-12))) - PIECE_TOLL for span, q in zip(pieces, p)}
     path = _best_path(bounds, score)
-    return [pieces[span] for span in path] if path else [box]
+    return ([pieces[span] for span in path] if path else [box]), len(pieces)
 
 
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
                    char_height: float, network) -> tuple[list[list[Box]], list[list[bool]]]:
     """Every line's marks with the wide ones parted, and the word breaks to match (a mark's pieces
     belong to its word)."""
-    new_lines, new_breaks = [], []
+    new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
         for box, starts_word in zip(line, brk):
-            wide = box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height
-            parts = split_mark(box, ink, labels, char_height, network) if wide else [box]
+            parts = [box]
+            if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
+                parts, read = split_mark(box, ink, labels, char_height, network, budget)
+                budget -= read
             boxes += parts
             flags += [starts_word] + [False] * (len(parts) - 1)
         new_lines.append(boxes)

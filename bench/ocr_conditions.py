@@ -31,7 +31,7 @@ from mlcore.model_io import load_classifier
 from mlcore.ocr.compose import Style, compose_page
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
-from tests.photo_conditions import on_desk
+from tests.photo_conditions import hand_shadow, on_desk
 
 TEXTS = (
     "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK",
@@ -76,16 +76,6 @@ def perspective(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     dst = src + np.array([[0.12 * w, 0.04 * h], [-0.12 * w, 0.0], [0.0, 0.0], [0.0, -0.03 * h]])
     tf = ProjectiveTransform.from_estimate(dst, src)
     return warp(gray, tf, output_shape=(h, w), cval=float(np.percentile(gray, 90))).astype(np.float32)
-
-
-def hand_shadow(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A soft dark blob over a corner, down to 40% light, plus a gentle light falloff."""
-    h, w = gray.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    cy, cx = h * rng.uniform(0.6, 1.0), w * rng.uniform(0.6, 1.0)
-    d = np.hypot((yy - cy) / h, (xx - cx) / w)
-    light = 1.0 - 0.6 * np.clip(1.2 - 2.5 * d, 0, 1) - 0.15 * xx / w
-    return (gray * light).astype(np.float32)
 
 
 def ruled(gray: np.ndarray, rng: np.random.Generator, squared: bool) -> np.ndarray:

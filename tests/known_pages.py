@@ -44,11 +44,14 @@ def pen_drawing(strokes: list[list[list[float]]], pen: int) -> np.ndarray:
     return np.asarray(image)
 
 
+PAPER = 0.92   # written_page's paper; its ink is 0.85 darker
+
+
 def written_page(text: str, letter_gap=10, word_gap=60, line_gap=40, seed=0) -> np.ndarray:
     """A white page with `text` drawn in a stroke font: a page whose truth is known exactly."""
     rng = np.random.default_rng(seed)
     lines = text.split("\n")
-    page = np.full((len(lines) * (64 + line_gap) + 2 * line_gap, 1400), 0.92, np.float32)
+    page = np.full((len(lines) * (64 + line_gap) + 2 * line_gap, 1400), PAPER, np.float32)
     y = line_gap
     for line in lines:
         x = 40

@@ -38,6 +38,16 @@ def on_desk(gray: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.clip(out, 0, 1).astype(np.float32)
 
 
+def hand_shadow(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A hand's shadow: a soft dark blob towards a corner, down to 40% light, and a gentle light falloff."""
+    h, w = gray.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cy, cx = h * rng.uniform(0.6, 1.0), w * rng.uniform(0.6, 1.0)
+    d = np.hypot((yy - cy) / h, (xx - cx) / w)
+    light = 1.0 - 0.6 * np.clip(1.2 - 2.5 * d, 0, 1) - 0.15 * xx / w
+    return (gray * light).astype(np.float32)
+
+
 def shadowed(gray: np.ndarray) -> np.ndarray:
     """A hand's shadow: light falling from 100% to 45% across the page, diagonally."""
     h, w = gray.shape

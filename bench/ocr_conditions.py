@@ -1,9 +1,11 @@
 """The reader under the conditions real photos are taken in, on pages whose text is known exactly.
 
     MLCORE_DATA_DIR=../shared/data python -m bench.ocr_conditions [--pages 3] [--model PATH] [--only NAME ...]
+                                                                  [--split test|valid]
 
 Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
-split only (never a character any shipped network trained on), written on lines of words, numbers and
+split only (never a character any shipped network trained on; --split valid writes with the validation
+split's, on which the reader's parameters are chosen), written on lines of words, numbers and
 mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
 low resolution then JPEG, blur, perspective, a hand's shadow, lined and squared paper, a whiteboard
@@ -143,13 +145,15 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=3)
     parser.add_argument("--model", type=Path, default=default_classifier_path())
     parser.add_argument("--only", nargs="+", default=None)
+    parser.add_argument("--split", choices=("test", "valid"), default="test",
+                        help="whose characters the pages are written with: valid to choose a parameter, test to report")
     args = parser.parse_args()
     model = load_classifier(args.model)
-    test = load_dataset("handwriting").test
+    chars = getattr(load_dataset("handwriting"), args.split)
     results: dict[str, dict] = {}
     for seed in range(args.pages):
         text, ghost_text = TEXTS[seed % len(TEXTS)], TEXTS[(seed + 1) % len(TEXTS)]
-        for name, photo in conditions(text, test.X, test.y, model.classes, seed, ghost_text).items():
+        for name, photo in conditions(text, chars.X, chars.y, model.classes, seed, ghost_text).items():
             if args.only and name not in args.only:
                 continue
             start = time.perf_counter()

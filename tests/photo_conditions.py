@@ -39,13 +39,19 @@ def on_desk(gray: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def hand_shadow(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A hand's shadow: a soft dark blob towards a corner, down to 40% light, and a gentle light falloff."""
+    """A hand held over the page: a soft dark blob towards a corner, down to 40% light, and a gentle
+    light falloff (a steep-edged shadow with a dark core, where `shadowed` is an even ramp)."""
     h, w = gray.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    cy, cx = h * rng.uniform(0.6, 1.0), w * rng.uniform(0.6, 1.0)
-    d = np.hypot((yy - cy) / h, (xx - cx) / w)
-    light = 1.0 - 0.6 * np.clip(1.2 - 2.5 * d, 0, 1) - 0.15 * xx / w
-    return (gray * light).astype(np.float32)
+    centre = (rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.0))
+    falloff = 0.15 * np.arange(w, dtype=np.float32) / w
+    return (gray * (shadow_light((h, w), centre) - falloff)).astype(np.float32)
+
+
+def shadow_light(shape: tuple[int, int], centre: tuple[float, float]) -> np.ndarray:
+    """The light under hand_shadow's blob centred at `centre` (row, column, as shares of the sides)."""
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
+    d = np.hypot(yy / shape[0] - centre[0], xx / shape[1] - centre[1])
+    return 1.0 - 0.6 * np.clip(1.2 - 2.5 * d, 0, 1)
 
 
 def shadowed(gray: np.ndarray) -> np.ndarray:

@@ -89,11 +89,13 @@ def paper_at_stroke_scale(gray: np.ndarray, stroke: float) -> np.ndarray:
     return np.maximum(np.asarray(full)[:gray.shape[0], :gray.shape[1]], 1e-3)
 
 
-def _block_means(image: np.ndarray, block: int) -> np.ndarray:
-    """Means over `block` x `block` pixels (the last row and column of blocks padded with the edge)."""
+def _block_means(image: np.ndarray, block: int | tuple[int, int]) -> np.ndarray:
+    """Means over blocks of `block` pixels (rows, columns; one int for squares), the last row and column
+    of blocks padded with the edge."""
+    rows, cols = (block, block) if isinstance(block, int) else block
     h, w = image.shape
-    padded = np.pad(image, [(0, -h % block), (0, -w % block)], mode="edge")
-    return padded.reshape(padded.shape[0] // block, block, padded.shape[1] // block, block).mean(axis=(1, 3))
+    padded = np.pad(image, [(0, -h % rows), (0, -w % cols)], mode="edge")
+    return padded.reshape(padded.shape[0] // rows, rows, padded.shape[1] // cols, cols).mean(axis=(1, 3))
 
 
 def typical_stroke_width(mask: np.ndarray) -> float:
@@ -208,8 +210,7 @@ def _thin_straight_runs(ink: np.ndarray, along: int) -> np.ndarray:
     """
     moved = np.moveaxis(ink, along, -1)
     n = moved.shape[-1]
-    padded = np.pad(moved, [(0, 0), (0, -n % RULE_BLOCK)], mode="edge")
-    means = padded.reshape(padded.shape[0], -1, RULE_BLOCK).mean(axis=-1)
+    means = _block_means(moved, (1, RULE_BLOCK))
     # A rule moves well under a pixel across one block, so widening the block means is as good
     # as widening the pixels, on an image RULE_BLOCK times smaller.
     blocks = ndimage.maximum_filter1d(means, 2 * RULE_SLACK + 1, axis=0)

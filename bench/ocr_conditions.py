@@ -1,7 +1,7 @@
 """The reader under the conditions real photos are taken in, on pages whose text is known exactly.
 
     MLCORE_DATA_DIR=../shared/data python -m bench.ocr_conditions [--pages 3] [--model PATH] [--only NAME ...]
-                                                                  [--split test|valid]
+                                                                  [--split test|valid] [--no-verifier]
 
 Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
 split only (never a character any shipped network trained on; --split valid writes with the validation
@@ -11,7 +11,8 @@ by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fin
 low resolution then JPEG, blur, perspective, a hand's shadow, lined and squared paper, a whiteboard
 with ghosts of erased writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
 character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
-condition, the worst condition, and JSON.
+condition, the worst condition, and JSON. --no-verifier parts touching characters by the classifier
+alone (mlcore.ocr.verifier's worth).
 """
 from __future__ import annotations
 
@@ -147,6 +148,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", default=None)
     parser.add_argument("--split", choices=("test", "valid"), default="test",
                         help="whose characters the pages are written with: valid to choose a parameter, test to report")
+    parser.add_argument("--no-verifier", dest="verify_cuts", action="store_false",
+                        help="part touching characters without the one-character verifier")
     args = parser.parse_args()
     model = load_classifier(args.model)
     chars = getattr(load_dataset("handwriting"), args.split)
@@ -157,7 +160,7 @@ def main() -> int:
             if args.only and name not in args.only:
                 continue
             start = time.perf_counter()
-            reading = read_page(photo, model.network, model.classes)
+            reading = read_page(photo, model.network, model.classes, verify_cuts=args.verify_cuts)
             r = results.setdefault(name, {"accuracy": [], "lines_exact": [], "word_breaks": [], "seconds": []})
             r["seconds"].append(time.perf_counter() - start)
             r["accuracy"].append(character_accuracy(reading.text, text))

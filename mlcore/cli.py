@@ -1,4 +1,4 @@
-"""The command line: python -m mlcore {train,tune,evaluate,ensemble,autoencoder,ocr,gradcheck,download} ...
+"""The command line: python -m mlcore {train,tune,evaluate,ensemble,autoencoder,ocr,ocr-verifier,gradcheck,download} ...
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -11,6 +11,7 @@ import json
 import shlex
 import sys
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ from mlcore.gradcheck import EPS, TOLERANCE, check_suite
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
+from mlcore.ocr.verifier import MAX_CROPS, TRAIN_CROPS, train_verifier
+from mlcore.ocr.verifier import RECIPE as VERIFIER_RECIPE
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
@@ -548,6 +551,28 @@ def _ocr(args) -> int:
     return EXIT_USAGE if failed else 0
 
 
+def _add_ocr_verifier(sub) -> None:
+    p = sub.add_parser("ocr-verifier", help="train the reader's one-character verifier",
+                       description="Train the network that tells the OCR whether a piece of a wide mark is one "
+                                   "whole character (mlcore.ocr.verifier), on crops composed from the handwriting "
+                                   "data's characters. The shipped one: --out data/models/ocr/verifier.npz.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--epochs", type=_positive_int, default=VERIFIER_RECIPE.train.epochs, help="passes over the crops")
+    p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
+                   help=f"crops composed for training (at most {MAX_CROPS}); a tenth as many for validation and test")
+    p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")
+    p.add_argument("--out", type=Path, default=None, help="where to save the verifier (.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_ocr_verifier, dataset="handwriting", split_seed=0, scheduler=None)
+
+
+def _ocr_verifier(args) -> int:
+    recipe = replace(VERIFIER_RECIPE, train=replace(VERIFIER_RECIPE.train, epochs=args.epochs, seed=args.seed))
+    train = partial(train_verifier, n_train=args.crops)
+    return _run_training(args, recipe, train, lambda m: {"accuracy": m["accuracy"], "per_class": m["per_class"]})
+
+
 # ---------------------------------------------------------------- download
 def _add_download(sub) -> None:
     p = sub.add_parser("download", help="download public handwriting (MNIST, the homework's NIST36)",
@@ -590,8 +615,8 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_train, _add_tune, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_gradcheck,
-                _add_download):
+    for add in (_add_train, _add_tune, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_ocr_verifier,
+                _add_gradcheck, _add_download):
         add(sub)
     return parser
 

@@ -12,6 +12,7 @@ from mlcore.ocr.layout import Layout, layout
 from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
 from mlcore.ocr.postprocess import consistent_words, english_lexicon
 from mlcore.ocr.segment import split_touching
+from mlcore.ocr.verifier import load_verifier
 
 TOP_K = 3
 # A dense handwritten page holds several hundred characters. Thousands of marks mean noise or a
@@ -107,11 +108,12 @@ def _character(box, to_photo: np.ndarray, p: np.ndarray, label: int, classes, li
 
 
 def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_side: int = WORK_SIDE,
-              correct_words: bool = True, lexicon: bool = True) -> PageReading:
+              correct_words: bool = True, lexicon: bool = True, verify_cuts: bool = True) -> PageReading:
     """Read a photographed page of handwritten capitals and digits.
 
     correct_words reads each word's letters and digits together; lexicon (with it)
-    lets a word that reads almost like an English word become that word.
+    lets a word that reads almost like an English word become that word. verify_cuts weighs where
+    touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier.
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
@@ -120,7 +122,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     if marks > MAX_CHARACTERS:
         raise ImageLoadError(f"this photo holds {marks} separate marks, more than the {MAX_CHARACTERS} "
                              "characters a handwritten page has: is it a photo of a written page?")
-    lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network)
+    lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network,
+                                   load_verifier() if verify_cuts else None)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)

@@ -5,6 +5,10 @@ wide mark. For a mark much wider than a character, the candidate cuts are the co
 ink is locally thinnest; every way of cutting it at some of them into character-wide pieces is scored
 by the classifier (the sum of each piece's log-probability, less a toll per piece), and the best path
 over the cuts wins. A mark is left whole unless a cut reads more probably than the whole.
+
+The classifier reads parts of characters too well (half an M is a fair 1), so with a verifier
+(mlcore.ocr.verifier: is this piece one whole character?) each piece's score also weighs the
+verifier's log-probability that it is one.
 """
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ MAX_TALL = 1.6              # a mark taller than this many character heights is 
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
 MAX_PIECES_READ = 4000      # pieces a page may have read while parting marks: a bound on a hostile photo's cost
 PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
+VERIFIER_WEIGHT = 0.2       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
+# The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
+# so what it can cost a piece is bounded: with the floor, 1.4 at most, less than three pieces' tolls.
+VERIFIER_FLOOR = 1e-3
 
 
 def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
@@ -66,10 +74,20 @@ def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[
     return path[::-1]
 
 
-def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network,
+def _piece_scores(rows: np.ndarray, network, verifier) -> np.ndarray:
+    """Each piece's score (N,) from its crop rows (N, 1024): its most probable class's log-probability,
+    plus the verifier's that it is one character (weighted, floored), less the toll."""
+    score = np.log(np.maximum(network.predict_proba(rows).max(axis=1), 1e-12)) - PIECE_TOLL
+    if verifier is not None:
+        score += VERIFIER_WEIGHT * np.log(np.maximum(verifier.predict_proba(rows)[:, 1], VERIFIER_FLOOR))
+    return score
+
+
+def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier=None,
                budget: int = MAX_PIECES_READ) -> tuple[list[Box], int]:
     """The characters a wide mark holds, left to right (the mark itself when it reads best whole, or when
-    parting it would read more than `budget` pieces), and how many pieces were read."""
+    parting it would read more than `budget` pieces), and how many pieces were read. `verifier` (a
+    network, or None to go without) says how likely each piece is one whole character."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
     bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
     low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
@@ -80,23 +98,22 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     if not pieces or len(pieces) > budget:
         return [box], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
-    p = network.predict_proba(rows).max(axis=1)
-    score = {span: float(np.log(max(q, 1e-12))) - PIECE_TOLL for span, q in zip(pieces, p)}
+    score = dict(zip(pieces, _piece_scores(rows, network, verifier).tolist()))
     path = _best_path(bounds, score)
     return ([pieces[span] for span in path] if path else [box]), len(pieces)
 
 
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
-                   char_height: float, network) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks with the wide ones parted, and the word breaks to match (a mark's pieces
-    belong to its word)."""
+                   char_height: float, network, verifier=None) -> tuple[list[list[Box]], list[list[bool]]]:
+    """Every line's marks with the wide ones parted (split_mark), and the word breaks to match (a mark's
+    pieces belong to its word)."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
         for box, starts_word in zip(line, brk):
             parts = [box]
             if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
-                parts, read = split_mark(box, ink, labels, char_height, network, budget)
+                parts, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
                 budget -= read
             boxes += parts
             flags += [starts_word] + [False] * (len(parts) - 1)

@@ -1,0 +1,137 @@
+import json
+
+import numpy as np
+import pytest
+
+from mlcore.cli import main
+from mlcore.data.classes import CLASSES
+from mlcore.data.datasets import Split, load_dataset
+from mlcore.data.glyphs import EXTENT, SIZE, images_to_rows, rows_to_images
+from mlcore.data.paths import default_classifier_path
+from mlcore.model_io import ModelFileError, load_model
+from mlcore.ocr import verifier
+from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
+from mlcore.ocr.reader import read_page
+from mlcore.ocr.scoring import character_accuracy
+from tests.test_ocr import _png
+from tests.tiny_data import tiny_data_dir
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(default_classifier_path())
+
+
+def _bar(height: int, width: int) -> np.ndarray:
+    return np.ones((height, width))
+
+
+def _split_of(rows: np.ndarray) -> Split:
+    return Split(rows, np.zeros(len(rows), dtype=np.int64))
+
+
+def test_a_composed_pair_holds_both_characters_side_by_side():
+    rng = np.random.default_rng(0)
+    # a (20 x 10) is brought to the pair's height, 40 x 20; b (30 x 6) to within 15% of it, 34-46 x 7-9,
+    # and starts 0-3 columns before a ends.
+    for _ in range(20):
+        pair = verifier.compose("pair", _bar(20, 10), _bar(30, 6), rng)
+        assert 40 <= pair.shape[0] <= 46 and 20 + 7 - verifier.MAX_OVERLAP <= pair.shape[1] <= 20 + 9
+        assert pair[:40, :20].min() > 0.99                 # a, whole, from the left edge
+        assert 34 <= pair[:, -1].sum() <= 46               # b's last column, as tall as b
+
+
+def test_the_overlap_of_a_pair_is_where_both_inks_meet():
+    a, b = np.zeros((4, 5)), np.zeros((4, 5))
+    a[:, -2:], b[:, :3] = 0.5, 0.8
+    out = verifier._side_by_side(a, b, overlap=2)
+    assert out.shape == (4, 8)
+    np.testing.assert_allclose(out[0], [0, 0, 0, 0.8, 0.8, 0.8, 0, 0])   # the darker ink kept where they meet
+
+
+def test_singles_halves_and_slivers_have_the_shapes_they_are_named_for():
+    rng = np.random.default_rng(1)
+    a = _bar(30, 20)
+    for _ in range(20):
+        one, half = verifier.compose("one", a, a, rng), verifier.compose("half", a, a, rng)
+        assert one.shape[0] == 30 and 20 <= one.shape[1] <= 20 * verifier.STRETCH[1]
+        assert half.shape[0] == 30 and 20 * 0.3 - 1 <= half.shape[1] <= 20 * 0.7 + 1
+        # a at 40 x 27, then 15-35% of the next one (23-31 wide at its height), overlapping by up to 3.
+        assert 27 < verifier.compose("sliver", a, a, rng).shape[1] <= 27 + 10
+
+
+def test_a_rule_crosses_the_whole_crop_and_keeps_its_ink():
+    rng = np.random.default_rng(3)
+    ink = np.zeros((40, 30))
+    ink[5:35, 14:17] = 1.0                                          # a stem
+    for _ in range(20):
+        ruled = verifier.crossed_by_a_rule(ink, rng)
+        assert np.all(ruled >= ink) and np.all(ruled[:, 14:17][ink[:, 14:17] > 0] == 1.0)
+        covered = (ruled > 0.4).sum(axis=0)                         # every column crossed, 1-4 px thick
+        assert covered[0] >= 1 and covered[-1] >= 1 and (ruled[:, :14] > 0.4).sum(axis=0).max() <= 4
+
+
+def test_crops_are_in_the_classifiers_convention_with_their_kind_as_label():
+    images = np.ones((50, SIZE, SIZE), dtype=np.float32)
+    images[:, 6:26, 10:22] = 0.0                                    # dark characters on white
+    crops = verifier.verifier_crops(_split_of(images_to_rows(images)), 2000, np.random.default_rng(2))
+    assert crops.X.shape == (2000, SIZE * SIZE) and crops.X.dtype == np.float32
+    assert 0.0 <= crops.X.min() and crops.X.max() <= 1.0
+    assert abs(crops.y.mean() - verifier.KIND_SHARE["one"]) < 0.04   # two sigma is 0.022
+    # Every crop is normalised: its ink box's longest side is EXTENT pixels.
+    ink = rows_to_images(crops.X) < 0.7
+    longest = np.maximum(ink.any(axis=1).sum(axis=1), ink.any(axis=2).sum(axis=1))
+    assert np.all(np.abs(longest - EXTENT) <= 1)
+
+
+def test_the_crop_count_is_bounded_before_anything_is_composed(tmp_path):
+    data = load_dataset("handwriting", tiny_data_dir(tmp_path))
+    for n in (0, 9, verifier.MAX_CROPS + 1, 2.5):
+        with pytest.raises(ValueError, match="training crops"):
+            verifier.verifier_dataset(data, n)
+
+
+def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):
+    data, out = tiny_data_dir(tmp_path / "data"), tmp_path / "v.npz"
+    assert main(["ocr-verifier", "--data-dir", str(data), "--crops", "300", "--epochs", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["saved"] == str(out) and set(summary["valid"]["per_class"]) == set(verifier.CLASSES)
+    assert verifier.load_verifier(out).output_shape == (2,)
+    meta = load_model(out).metadata
+    assert meta["training"]["command"].startswith("python -m mlcore ocr-verifier")
+    assert meta["data"]["sizes"]["train"]["n"] == 300
+    assert main(["ocr-verifier", "--data-dir", str(data), "--crops", str(verifier.MAX_CROPS + 1)]) == 2
+    assert "training crops" in capsys.readouterr().err
+
+
+def test_a_classifier_is_not_taken_for_a_verifier():
+    with pytest.raises(ModelFileError, match="not a one-character verifier"):
+        verifier.load_verifier(default_classifier_path())
+
+
+# ------------------------------------------------------------ the shipped verifier, on real data
+@pytest.mark.real_data
+def test_the_shipped_verifier_was_trained_on_this_data_and_tells_one_character_from_a_wrong_cut(real_dataset):
+    meta = load_model(verifier.verifier_path()).metadata
+    assert f"data {real_dataset.fingerprint()}" in meta["data"]["dataset"]
+    assert meta["training"]["command"].startswith("python -m mlcore ocr-verifier")
+    # Fresh crops of characters it never trained on (the test split, another seed): well above chance on both.
+    crops = verifier.verifier_crops(real_dataset.test, 3000, np.random.default_rng(99))
+    said_one = verifier.load_verifier().predict(crops.X) == 1
+    assert said_one[crops.y == 1].mean() >= 0.88         # 0.93 on the test crops its file records
+    assert (~said_one[crops.y == 0]).mean() >= 0.8       # 0.87
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_the_verifier_parts_touching_letters_better_and_leaves_spaced_ones_alone(model, real_dataset):
+    def accuracy(gap, verify):
+        return np.mean([character_accuracy(read_page(_png(compose_page(
+            truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed=seed, style=Style(letter_gap=gap))),
+            model.network, model.classes, verify_cuts=verify).text, truth)
+            for seed, truth in enumerate(SAMPLE_TEXTS.values())])
+
+    touching = (0.0, 0.0)
+    assert accuracy(touching, True) >= accuracy(touching, False) + 0.05
+    assert accuracy(Style().letter_gap, True) == accuracy(Style().letter_gap, False)

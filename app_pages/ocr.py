@@ -2,6 +2,7 @@ import streamlit as st
 
 from dashboard.models import model_chooser
 from dashboard.ocr_view import read_photo, sample_pages, show_crops, show_page
+from mlcore.model_io import ModelFileError
 from mlcore.ocr.image_io import PHOTO_TYPES, ImageLoadError
 from mlcore.ocr.page import WORK_SIDE
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
@@ -49,6 +50,9 @@ try:
     view = read_photo(data, str(path), model, work_side, correct, lexicon)
 except ImageLoadError as exc:
     st.error(f"Could not read this photo: {exc}")
+    st.stop()
+except ModelFileError as exc:   # the reader's own verifier (data/models/ocr/verifier.npz) missing or damaged
+    st.error(f"The reader cannot run on this server: {exc}")
     st.stop()
 
 if not view.characters:

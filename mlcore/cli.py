@@ -39,7 +39,7 @@ from mlcore.gradcheck import EPS, TOLERANCE, check_suite
 from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
-from mlcore.ocr.verifier import MAX_CROPS, TRAIN_CROPS, train_verifier
+from mlcore.ocr.verifier import MAX_CROPS, TRAIN_CROPS, load_verifier, train_verifier
 from mlcore.ocr.verifier import RECIPE as VERIFIER_RECIPE
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
@@ -528,6 +528,7 @@ def _ocr(args) -> int:
     from mlcore.ocr.reader import read_page
 
     model = load_classifier(args.model or default_classifier_path())
+    load_verifier()   # a broken verifier file stops here, before any photo is read
     results, failed = [], 0
     for path in args.images:
         try:
@@ -560,7 +561,7 @@ def _add_ocr_verifier(sub) -> None:
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--epochs", type=_positive_int, default=VERIFIER_RECIPE.train.epochs, help="passes over the crops")
     p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
-                   help=f"crops composed for training (at most {MAX_CROPS}); a tenth as many for validation and test")
+                   help=f"crops composed for training (10 to {MAX_CROPS}); a tenth as many for validation and test")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")
     p.add_argument("--out", type=Path, default=None, help="where to save the verifier (.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

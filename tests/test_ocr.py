@@ -392,16 +392,21 @@ def test_the_best_path_over_cuts_is_the_most_probable_reading():
     assert segment._best_path(bounds, {(0, 1): -0.1, (2, 3): -0.1}) == []   # no way across
 
 
+def composed_accuracy(model, dataset, letter_gap, **reading) -> float:
+    """The mean character accuracy over the sample texts written with `dataset`'s test characters,
+    `letter_gap` apart, read with `reading`'s options."""
+    return float(np.mean([character_accuracy(read_page(_png(compose_page(
+        truth, dataset.test.X, dataset.test.y, CLASSES, seed=seed, style=Style(letter_gap=letter_gap))),
+        model.network, model.classes, **reading).text, truth) for seed, truth in enumerate(SAMPLE_TEXTS.values())]))
+
+
 @pytest.mark.real_data
 def test_touching_letters_are_parted_by_what_reads_best_and_clean_pages_are_unchanged(model, real_dataset,
                                                                                        monkeypatch):
     # Pages of real test characters written touching: parted, they read far better than as whole marks;
     # written apart, the splitter changes nothing.
     def accuracy(gap):
-        pages = [(compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed=seed,
-                               style=Style(letter_gap=gap)), truth) for seed, truth in enumerate(SAMPLE_TEXTS.values())]
-        return np.mean([character_accuracy(read_page(_png(page), model.network, model.classes).text, truth)
-                        for page, truth in pages])
+        return composed_accuracy(model, real_dataset, gap)
 
     parted, clean = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
     monkeypatch.setattr(segment, "SPLIT_WIDTH", np.inf)   # no mark parted

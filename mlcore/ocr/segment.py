@@ -98,7 +98,7 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     if not pieces or len(pieces) > budget:
         return [box], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
-    score = dict(zip(pieces, _piece_scores(rows, network, verifier).tolist()))
+    score = dict(zip(pieces, _piece_scores(rows, network, verifier).tolist(), strict=True))
     path = _best_path(bounds, score)
     return ([pieces[span] for span in path] if path else [box]), len(pieces)
 

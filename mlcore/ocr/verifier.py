@@ -6,8 +6,10 @@ second small network that tells one whole character from everything a wrong cut 
 crops composed of real characters, each split's crops from that split's own characters (so its test
 figures are on characters it never saw):
 - one character, half of them stretched up to STRETCH wide, as M, W and N are often written;
-- two characters touching or overlapping by 0-3 px, at heights within 15% of each other;
-- a character cut at 30-70% of its width, either side;
+- two characters side by side (top-aligned), touching or overlapping by 0-3 px, at heights within 15% of
+  each other;
+- a character cut at 30-70% of its width, either side (a 1 or an I too, though half a stroke is still
+  one: 3.5% of the train split's characters are that thin, a known flaw of the labels);
 - a character with a sliver (15-35%) of the next one touching it.
 A fifth of all crops, of every kind, are crossed by a rule: on paper ruled a little askew the reader
 leaves the rules in, and the marks it must part hold their pieces.
@@ -42,7 +44,9 @@ SLIVER = (0.15, 0.35)         # how much of the next character a sliver holds
 RULED = 0.2                   # the share of crops crossed by a rule
 RULE_WIDTH = (0.03, 0.08)     # a rule's width, as a share of the crop's height
 TRAIN_CROPS = 40_000          # crops composed for training; a tenth as many for validation and for test
-MAX_CROPS = 100_000           # 4 KB a crop (twice while composing): a bound on what one command may allocate
+# A crop is 4 KB, and training holds several copies of the set (standardised, augmented, in batches):
+# a bound on what one command may allocate. 40,000 are enough (80,000 did no better).
+MAX_CROPS = 60_000
 RECIPE = ClassifierRecipe(hidden=(256, 128), activation="relu", init="he", optimizer="adam", lr=1e-3,
                           train=TrainConfig(epochs=20, batch_size=64, seed=0), augmentation=Augmentation())
 
@@ -54,7 +58,8 @@ def verifier_path() -> Path:
 def _inks(X: np.ndarray) -> list[np.ndarray]:
     """Each row's character as ink (1 = ink), cropped to its box."""
     inks = []
-    for image in 1.0 - rows_to_images(X):
+    for row in rows_to_images(X):
+        image = 1.0 - row
         inked = image > INK_THRESHOLD
         rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
         inks.append(image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if len(rows) else image)
@@ -66,7 +71,7 @@ def _resized(ink: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _side_by_side(a: np.ndarray, b: np.ndarray, overlap: int) -> np.ndarray:
-    """`a` and `b` top-aligned, b starting `overlap` columns before a ends (the ink of both kept)."""
+    """`a` and `b` top-aligned, b starting `overlap` columns before a ends (the darker ink kept)."""
     overlap = min(overlap, b.shape[1] - 1, a.shape[1] - 1)
     out = np.zeros((max(a.shape[0], b.shape[0]), a.shape[1] + b.shape[1] - overlap))
     out[:a.shape[0], :a.shape[1]] = a
@@ -115,7 +120,7 @@ def verifier_crops(split: Split, n: int, rng: np.random.Generator) -> Split:
 def verifier_dataset(chars: Dataset, n_train: int = TRAIN_CROPS, seed: int = 0) -> Dataset:
     """`n_train` crops for training and a tenth as many for validation and test, each split's from that
     split's characters."""
-    if not isinstance(n_train, int) or not 10 <= n_train <= MAX_CROPS:
+    if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or not 10 <= n_train <= MAX_CROPS:
         raise ValueError(f"the verifier's training crops must be a whole number from 10 to {MAX_CROPS}, "
                          f"got {n_train!r}")
     if any(len(split) == 0 for split in chars.splits().values()):
@@ -137,8 +142,10 @@ def train_verifier(chars: Dataset, recipe: ClassifierRecipe = RECIPE, *, n_train
 
 @lru_cache(maxsize=4)
 def load_verifier(path: Path | None = None) -> Network:
-    """The verifier in `path` (default: the shipped one), loaded once per process: it is only read."""
-    model = load_classifier(path or verifier_path())
+    """The verifier in `path` (default: the shipped one), loaded once per process and shared: reading
+    changes none of its weights (a layer keeps its last input, which nothing reads back outside training)."""
+    path = path or verifier_path()
+    model = load_classifier(path)
     if model.classes != CLASSES:
-        raise ModelFileError(f"{path or verifier_path()}: not a one-character verifier (classes {model.classes})")
+        raise ModelFileError(f"{path}: not a one-character verifier (classes {model.classes})")
     return model.network

@@ -32,6 +32,15 @@ INPUT_CONVENTION = {
 }
 
 
+def ink_box(ink: np.ndarray) -> tuple[slice, slice] | None:
+    """The rows and columns of a character's ink box (ink above INK_THRESHOLD; 1 = ink), None when blank."""
+    inked = ink > INK_THRESHOLD
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    if not len(rows):
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 def normalize_glyph(ink: np.ndarray, extent: int = EXTENT, size: int = SIZE) -> np.ndarray:
     """One character (2-D, 1 = ink, 0 = background) cropped to its ink, its
     longest side scaled to `extent` keeping the aspect ratio, centred in size x size.
@@ -39,12 +48,11 @@ def normalize_glyph(ink: np.ndarray, extent: int = EXTENT, size: int = SIZE) -> 
     Returns ink intensities (1 = ink); a blank input gives a blank output.
     """
     ink = np.clip(np.asarray(ink, dtype=np.float32), 0.0, 1.0)
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    box = ink_box(ink)
     out = np.zeros((size, size), dtype=np.float32)
-    if len(rows) == 0:
+    if box is None:
         return out
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    crop = ink[box]
     h, w = crop.shape
     side = max(h, w)
     square = np.zeros((side, side), dtype=np.float32)

@@ -28,7 +28,7 @@ from skimage.transform import resize
 from mlcore.classifier import ClassifierRecipe, TrainedClassifier, train_classifier
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import Dataset, Split
-from mlcore.data.glyphs import INK_THRESHOLD, images_to_rows, normalize_glyph, rows_to_images
+from mlcore.data.glyphs import SIZE, images_to_rows, ink_box, normalize_glyph, rows_to_images
 from mlcore.data.paths import models_dir
 from mlcore.model_io import ModelFileError, load_classifier
 from mlcore.network import Network
@@ -60,9 +60,8 @@ def _inks(X: np.ndarray) -> list[np.ndarray]:
     inks = []
     for row in rows_to_images(X):
         image = 1.0 - row
-        inked = image > INK_THRESHOLD
-        rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-        inks.append(image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] if len(rows) else image)
+        box = ink_box(image)
+        inks.append(image if box is None else image[box])
     return inks
 
 
@@ -110,7 +109,7 @@ def verifier_crops(split: Split, n: int, rng: np.random.Generator) -> Split:
     inks = _inks(split.X)
     kinds = rng.choice(list(KIND_SHARE), size=n, p=list(KIND_SHARE.values()))
     pairs, ruled = rng.integers(len(inks), size=(n, 2)), rng.random(n) < RULED
-    images = np.empty((n, *rows_to_images(split.X[:1]).shape[1:]), dtype=np.float32)
+    images = np.empty((n, SIZE, SIZE), dtype=np.float32)
     for i, (kind, (a, b)) in enumerate(zip(kinds, pairs)):
         crop = compose(kind, inks[a], inks[b], rng)
         images[i] = 1.0 - normalize_glyph(crossed_by_a_rule(crop, rng) if ruled[i] else crop)

@@ -12,19 +12,17 @@ low resolution then JPEG, blur, perspective, a hand's shadow, lined and squared 
 with ghosts of erased writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
 character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
 condition, the worst condition, and JSON. --no-verifier parts touching characters by the classifier
-alone (mlcore.ocr.verifier's worth).
+alone and joins no broken ones (mlcore.ocr.verifier's worth).
 """
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 from skimage.transform import ProjectiveTransform, rescale, warp
 
@@ -34,7 +32,7 @@ from mlcore.model_io import load_classifier
 from mlcore.ocr.compose import Style, compose_page
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
-from tests.photo_conditions import hand_shadow, on_desk
+from tests.photo_conditions import broken, hand_shadow, jpeg, on_desk
 
 TEXTS = (
     "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK",
@@ -45,26 +43,6 @@ TEXTS = (
 
 def _gray(rgb: np.ndarray) -> np.ndarray:
     return rgb.astype(np.float32).mean(axis=2) / 255.0
-
-
-def _jpeg(gray: np.ndarray, quality: int) -> np.ndarray:
-    buf = io.BytesIO()
-    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8)).save(buf, "JPEG", quality=quality)
-    return np.asarray(Image.open(buf), dtype=np.float32) / 255.0
-
-
-def broken(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Strokes cut by thin paper-coloured lines (a dry pen, a fold): gaps of about 6% of a character."""
-    h, w = gray.shape
-    cuts = np.zeros((h, w), dtype=bool)
-    for _ in range(int(h * w / 6000)):
-        r, c, angle = rng.integers(0, h), rng.integers(0, w), rng.uniform(0, np.pi)
-        t = np.arange(-12, 13)
-        rr, cc = (r + t * np.sin(angle)).astype(int), (c + t * np.cos(angle)).astype(int)
-        ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
-        cuts[rr[ok], cc[ok]] = True
-    cuts = ndimage.binary_dilation(cuts, iterations=2)
-    return np.where(cuts, np.percentile(gray, 90), gray).astype(np.float32)
 
 
 def fine_pen(gray: np.ndarray, size: int) -> np.ndarray:
@@ -130,7 +108,7 @@ def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
         "24 px high": _gray(page(char_px=24)),
         "80 px high": _gray(page(char_px=80)),
         "fine pen, 80 px high": fine_pen(_gray(page(char_px=80)), 7),
-        "low resolution + JPEG 40": _jpeg(rescale(small, 0.8, anti_aliasing=True), 40),
+        "low resolution + JPEG 40": jpeg(rescale(small, 0.8, anti_aliasing=True), 40),
         "blur (sigma 2.5)": ndimage.gaussian_filter(clean, 2.5),
         "perspective": perspective(clean, rng),
         "hand shadow": hand_shadow(clean, rng),
@@ -149,7 +127,7 @@ def main() -> int:
     parser.add_argument("--split", choices=("test", "valid"), default="test",
                         help="whose characters the pages are written with: valid to choose a parameter, test to report")
     parser.add_argument("--no-verifier", dest="verify_cuts", action="store_false",
-                        help="part touching characters without the one-character verifier")
+                        help="part touching characters without the one-character verifier (and join no broken ones)")
     args = parser.parse_args()
     model = load_classifier(args.model)
     chars = getattr(load_dataset("handwriting"), args.split)

@@ -24,6 +24,20 @@ def jpeg(gray: np.ndarray, quality: int = 30) -> np.ndarray:
     return np.asarray(Image.open(buf), dtype=np.float32) / 255.0
 
 
+def broken(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Strokes cut by thin paper-coloured lines (a dry pen, a fold): gaps of about 6% of a character."""
+    h, w = gray.shape
+    cuts = np.zeros((h, w), dtype=bool)
+    for _ in range(int(h * w / 6000)):
+        r, c, angle = rng.integers(0, h), rng.integers(0, w), rng.uniform(0, np.pi)
+        t = np.arange(-12, 13)
+        rr, cc = (r + t * np.sin(angle)).astype(int), (c + t * np.cos(angle)).astype(int)
+        ok = (rr >= 0) & (rr < h) & (cc >= 0) & (cc < w)
+        cuts[rr[ok], cc[ok]] = True
+    cuts = ndimage.binary_dilation(cuts, iterations=2)
+    return np.where(cuts, np.percentile(gray, 90), gray).astype(np.float32)
+
+
 def on_desk(gray: np.ndarray, seed: int = 0) -> np.ndarray:
     """The page, at 70% size, lying on a dark wooden desk (grain: stretched noise)."""
     rng = np.random.default_rng(seed)

@@ -392,12 +392,17 @@ def test_the_best_path_over_cuts_is_the_most_probable_reading():
     assert segment._best_path(bounds, {(0, 1): -0.1, (2, 3): -0.1}) == []   # no way across
 
 
-def composed_accuracy(model, dataset, letter_gap, **reading) -> float:
+def composed_accuracy(model, dataset, letter_gap, condition=None, **reading) -> float:
     """The mean character accuracy over the sample texts written with `dataset`'s test characters,
-    `letter_gap` apart, read with `reading`'s options."""
-    return float(np.mean([character_accuracy(read_page(_png(compose_page(
-        truth, dataset.test.X, dataset.test.y, CLASSES, seed=seed, style=Style(letter_gap=letter_gap))),
-        model.network, model.classes, **reading).text, truth) for seed, truth in enumerate(SAMPLE_TEXTS.values())]))
+    `letter_gap` apart, put through `condition` (a function of the page's gray image, seeded by the
+    page's number; None: the page as composed), read with `reading`'s options."""
+    def photo(seed, truth):
+        rgb = compose_page(truth, dataset.test.X, dataset.test.y, CLASSES, seed, Style(letter_gap=letter_gap))
+        return _png(rgb) if condition is None else condition(rgb.mean(axis=2).astype(np.float32) / 255, seed)
+
+    return float(np.mean([character_accuracy(read_page(photo(seed, truth), model.network, model.classes,
+                                                       **reading).text, truth)
+                          for seed, truth in enumerate(SAMPLE_TEXTS.values())]))
 
 
 @pytest.mark.real_data
@@ -410,9 +415,10 @@ def test_touching_letters_are_parted_by_what_reads_best_and_clean_pages_are_unch
 
     parted, clean = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
     monkeypatch.setattr(segment, "SPLIT_WIDTH", np.inf)   # no mark parted
+    monkeypatch.setattr(segment, "MERGE_GAP", -np.inf)    # nor any joined (unbounded joins would read worse)
     whole, clean_whole = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
     assert parted >= whole + 0.1, (parted, whole)
     assert clean == clean_whole
     monkeypatch.undo()                                      # the splitter back as shipped
-    monkeypatch.setattr(segment, "MAX_PIECES_READ", 0)     # a page out of budget is read as its whole marks
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 0)     # a page out of budget is read as its marks are
     assert accuracy((0.0, 0.0)) == whole

@@ -10,6 +10,8 @@ from mlcore.data.paths import default_classifier_path
 from mlcore.model_io import ModelFileError, load_model
 from mlcore.ocr import segment, verifier
 from mlcore.ocr.compose import Style
+from mlcore.ocr.layout import components
+from tests.photo_conditions import broken
 from tests.test_ocr import composed_accuracy
 from tests.tiny_data import tiny_data_dir
 
@@ -111,12 +113,43 @@ class _Constant:
 def test_a_pieces_score_adds_the_verifiers_weighted_floored_log_probability():
     rows = np.zeros((3, SIZE * SIZE), dtype=np.float32)
     classifier = _Constant([0.5, 0.25, 0.25])
-    alone = segment._piece_scores(rows, classifier, None)
+    alone, no_verifier = segment._piece_scores(rows, classifier, None)
+    assert no_verifier is None
     np.testing.assert_allclose(alone, np.log(0.5) - segment.PIECE_TOLL)
-    np.testing.assert_allclose(segment._piece_scores(rows, classifier, _Constant([0.5, 0.5])),
-                               alone + segment.VERIFIER_WEIGHT * np.log(0.5))
-    np.testing.assert_allclose(segment._piece_scores(rows, classifier, _Constant([1.0, 0.0])),   # sure: not one
-                               alone + segment.VERIFIER_WEIGHT * np.log(segment.VERIFIER_FLOOR))
+    score, one = segment._piece_scores(rows, classifier, _Constant([0.5, 0.5]))
+    np.testing.assert_allclose(score, alone + segment.VERIFIER_WEIGHT * np.log(0.5))
+    np.testing.assert_allclose(one, 0.5)
+    score, one = segment._piece_scores(rows, classifier, _Constant([1.0, 0.0]))    # sure: not one
+    np.testing.assert_allclose(score, alone + segment.VERIFIER_WEIGHT * np.log(segment.VERIFIER_FLOOR))
+
+
+def _bars(gaps: list[int], height: int = 30, width: int = 4):
+    """An ink image of upright bars `gaps` pixels apart, its component labels and the bars' boxes."""
+    ink = np.zeros((height + 10, sum(gaps) + width * (len(gaps) + 1) + 10), dtype=np.float32)
+    left = 5
+    for gap in [*gaps, 0]:
+        ink[5:5 + height, left:left + width] = 1.0
+        left += width + gap
+    labels, boxes = components(ink > 0.5)
+    return ink, labels, sorted(boxes, key=lambda b: b.left)
+
+
+def test_close_marks_are_joined_only_where_the_verifier_doubts_one_is_a_whole_character():
+    ink, labels, boxes = _bars([3, 3, 12])      # three bars 0.1 character heights apart, a fourth 0.4 away
+    classifier = _Constant([0.5, 0.5])
+    whole, read = segment.merge_broken(boxes, ink, labels, 30, classifier, _Constant([0.1, 0.9]))
+    assert whole == boxes and read == 3          # each a whole character: only the run's marks were read
+    joined, read = segment.merge_broken(boxes, ink, labels, 30, classifier, _Constant([0.9, 0.1]))
+    # Each a doubtful piece: one mark costs one toll and one doubt instead of three (joins (0,2), (1,3), (0,3) read).
+    assert [b.labels for b in joined] == [sorted(b.labels[0] for b in boxes[:3]), boxes[3].labels] and read == 6
+    assert (joined[0].left, joined[0].right) == (boxes[0].left, boxes[2].right)
+    assert segment.merge_broken(boxes, ink, labels, 30, classifier, _Constant([0.9, 0.1]), budget=2) == (boxes, 0)
+
+
+def test_no_join_is_wider_than_a_mark_the_splitter_would_part_again():
+    ink, labels, boxes = _bars([3, 3, 3, 3], width=12)   # five bars: two together are 0.9 heights wide, three 1.4
+    joined, _ = segment.merge_broken(boxes, ink, labels, 30, _Constant([0.5, 0.5]), _Constant([0.9, 0.1]))
+    assert [len(b.labels) for b in joined] in ([2, 2, 1], [2, 1, 2], [1, 2, 2])
 
 
 def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):
@@ -160,3 +193,18 @@ def test_the_verifier_parts_touching_letters_better_and_leaves_spaced_ones_alone
     touching = (0.0, 0.0)
     assert accuracy(touching, True) >= accuracy(touching, False) + 0.05    # measured 0.70 against 0.54
     assert accuracy(Style().letter_gap, True) == accuracy(Style().letter_gap, False)
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_the_marks_of_broken_characters_are_joined_and_clean_pages_are_unchanged(model, real_dataset, monkeypatch):
+    def accuracy(condition=None):
+        return composed_accuracy(model, real_dataset, Style().letter_gap, condition)
+
+    def dry_pen(gray, seed):
+        return broken(gray, np.random.default_rng(seed))
+
+    joined, clean = accuracy(dry_pen), accuracy()
+    monkeypatch.setattr(segment, "MERGE_GAP", -np.inf)    # no run of close marks: nothing joined
+    assert joined >= accuracy(dry_pen) + 0.005            # measured 0.956 against 0.947
+    assert clean == accuracy()

@@ -113,7 +113,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
 
     correct_words reads each word's letters and digits together; lexicon (with it)
     lets a word that reads almost like an English word become that word. verify_cuts weighs where
-    touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier.
+    touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier,
+    and joins the marks of characters broken apart (only where the verifier doubts a mark is whole).
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)

@@ -1,4 +1,4 @@
-"""Touching characters parted by what the classifier reads best (recognition-driven segmentation).
+"""Touching characters parted, and broken ones joined, by what reads best (recognition-driven segmentation).
 
 Connected components cannot part letters written touching or overlapping: a word comes out as one
 wide mark. For a mark much wider than a character, the candidate cuts are the columns where its own
@@ -9,10 +9,17 @@ over the cuts wins. A mark is left whole unless a cut reads more probably than t
 The classifier reads parts of characters too well (half an M is a fair 1), so with a verifier
 (mlcore.ocr.verifier: is this piece one whole character?) each piece's score also weighs the
 verifier's log-probability that it is one.
+
+A dry pen or a fine one breaks a character into several marks side by side (an H as "I-I", a W as
+"LAJ"), which overlap too little to be merged by the layout. Within a word, neighbouring marks no more
+than MERGE_GAP character heights apart may be joined, scored the same way, when the verifier doubts
+one of them is a whole character; without that doubt, two close whole characters ("14") would often
+read better joined ("H"), saving a toll.
 """
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import reduce
 
 import numpy as np
 from scipy import ndimage
@@ -31,6 +38,9 @@ VERIFIER_WEIGHT = 0.2       # the verifier's log-probability's weight beside the
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
 # so what it can cost a piece is bounded: with the floor, 1.4 at most, less than three pieces' tolls.
 VERIFIER_FLOOR = 1e-3
+MERGE_GAP = 0.15            # marks at most this many character heights apart may be pieces of one broken character
+MAX_MERGED = 3              # pieces one broken character is read from, at most
+MERGE_DOUBT = 0.5           # marks are joined only if the verifier's p(one whole character) of one is below this
 
 
 def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
@@ -74,13 +84,15 @@ def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[
     return path[::-1]
 
 
-def _piece_scores(rows: np.ndarray, network, verifier) -> np.ndarray:
+def _piece_scores(rows: np.ndarray, network, verifier) -> tuple[np.ndarray, np.ndarray | None]:
     """Each piece's score (N,) from its crop rows (N, 1024): its most probable class's log-probability,
-    plus the verifier's that it is one character (weighted, floored), less the toll."""
+    plus the verifier's that it is one character (weighted, floored), less the toll; and that verifier
+    probability (N,) (None without a verifier)."""
     score = np.log(np.maximum(network.predict_proba(rows).max(axis=1), 1e-12)) - PIECE_TOLL
-    if verifier is not None:
-        score += VERIFIER_WEIGHT * np.log(np.maximum(verifier.predict_proba(rows)[:, 1], VERIFIER_FLOOR))
-    return score
+    if verifier is None:
+        return score, None
+    one = verifier.predict_proba(rows)[:, 1]
+    return score + VERIFIER_WEIGHT * np.log(np.maximum(one, VERIFIER_FLOOR)), one
 
 
 def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier=None,
@@ -98,25 +110,82 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     if not pieces or len(pieces) > budget:
         return [box], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
-    score = dict(zip(pieces, _piece_scores(rows, network, verifier).tolist(), strict=True))
+    score = dict(zip(pieces, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
     path = _best_path(bounds, score)
     return ([pieces[span] for span in path] if path else [box]), len(pieces)
 
 
+def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:
+    """Runs [i, j) of two or more neighbouring marks, each no more than MERGE_GAP character heights from
+    the next: the only places where a character may have been broken into several marks."""
+    runs, start = [], 0
+    for k in range(1, len(boxes) + 1):
+        if k == len(boxes) or boxes[k].left - boxes[k - 1].right > MERGE_GAP * char_height:
+            if k - start > 1:
+                runs.append((start, k))
+            start = k
+    return runs
+
+
+def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network,
+                 verifier, budget: int = MAX_PIECES_READ) -> tuple[list[Box], int]:
+    """One word's marks, left to right, with the pieces of broken characters joined; and how many pieces
+    were read. Within each run of close marks, neighbours may be joined (_joins) when the verifier doubts
+    one of them is a whole character; every way of joining is scored as split_mark scores its pieces,
+    and the best path wins. So two close marks that are each a whole character ("1" and "4" written
+    close) are never read as one ("H")."""
+    out, read, done = [], 0, 0
+    for i0, j0 in _close_runs(boxes, char_height):
+        run = boxes[i0:j0]
+        if read + len(run) > budget:
+            break
+        rows, _ = crops_to_rows(ink, labels, run)
+        scores, one = _piece_scores(rows, network, verifier)
+        read += len(run)
+        joins = _joins(run, one, char_height)
+        if not joins or read + len(joins) > budget:
+            continue
+        rows, _ = crops_to_rows(ink, labels, list(joins.values()))
+        score = {(i, i + 1): s for i, s in enumerate(scores.tolist())}
+        score.update(zip(joins, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
+        read += len(joins)
+        out += boxes[done:i0] + [joins.get(span, run[span[0]]) for span in _best_path(np.arange(len(run) + 1), score)]
+        done = j0
+    return out + boxes[done:], read
+
+
+def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[int, int], Box]:
+    """The marks run[i:j] that may be one broken character, joined: 2 to MAX_MERGED neighbours, one of
+    which the verifier doubts (`one`: its probability per mark that it is one whole character), together
+    no wider than SPLIT_WIDTH character heights."""
+    spans = [(i, j) for i in range(len(run)) for j in range(i + 2, min(len(run), i + MAX_MERGED) + 1)
+             if one[i:j].min() < MERGE_DOUBT]
+    joined = {span: reduce(Box.merge, run[span[0]:span[1]]) for span in spans}
+    return {span: box for span, box in joined.items() if box.width <= SPLIT_WIDTH * char_height}
+
+
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
                    char_height: float, network, verifier=None) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks with the wide ones parted (split_mark), and the word breaks to match (a mark's
-    pieces belong to its word)."""
+    """Every line's marks with broken characters joined (merge_broken, within words) and wide marks parted
+    (split_mark), and the word breaks to match (a mark's pieces belong to its word)."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
-        for box, starts_word in zip(line, brk):
-            parts = [box]
-            if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
-                parts, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
-                budget -= read
-            boxes += parts
-            flags += [starts_word] + [False] * (len(parts) - 1)
+        starts = [k for k, is_break in enumerate(brk) if k == 0 or is_break] + [len(line)]
+        for a, b in zip(starts[:-1], starts[1:]):
+            word, read = line[a:b], 0
+            if verifier is not None:
+                word, read = merge_broken(word, ink, labels, char_height, network, verifier, budget)
+            budget -= read
+            chars = []
+            for box in word:
+                parts = [box]
+                if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
+                    parts, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
+                    budget -= read
+                chars += parts
+            boxes += chars
+            flags += [brk[a]] + [False] * (len(chars) - 1)
         new_lines.append(boxes)
         new_breaks.append(flags)
     return new_lines, new_breaks

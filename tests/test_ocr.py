@@ -319,6 +319,22 @@ def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     assert "".join(CLASSES[k] for k in pred) == "XQZ"
 
 
+def test_a_long_word_read_as_digits_is_offered_the_lexicon_but_short_numbers_are_not():
+    from mlcore.data.classes import CLASSES
+    from mlcore.ocr.postprocess import LEXICON_MIN_WITH_DIGITS, Lexicon
+    lex = Lexicon(["dogs", "sos", "sass"], CLASSES)
+
+    def read(probs):
+        return "".join(CLASSES[k] for k in lex.correct(probs, [list(range(len(probs)))], probs.argmax(1)))
+
+    # Each letter of DOGS read as its look-alike digit: DOGS is 0.07 times as probable as "0065".
+    assert read(_probs([{"0": 0.6, "D": 0.3}, {"0": 0.6, "O": 0.35}, {"6": 0.6, "G": 0.3},
+                        {"5": 0.6, "S": 0.3}])) == "DOGS"
+    unsure_505 = [{"5": 0.6, "S": 0.35}, {"0": 0.6, "O": 0.35}, {"5": 0.6, "S": 0.35}]
+    assert LEXICON_MIN_WITH_DIGITS > 3 and read(_probs(unsure_505)) == "505"
+    assert read(_probs([{"5": 0.95, "S": 0.04}] * 4)) == "5555"       # sure digits: SASS is far less probable
+
+
 def test_noise_is_refused_before_thousands_of_marks_are_read(model):
     noise = np.random.default_rng(0).integers(0, 256, (1200, 1600), dtype=np.uint8)
     with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):

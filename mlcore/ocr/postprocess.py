@@ -12,7 +12,7 @@ its most probable class within its group. Single characters keep their own
 best guess.
 
 Then, optionally, a word that reads almost like an English word becomes that
-word (`Lexicon.correct`): the dictionary word's probability under the
+word (`Lexicon.correct`; a long one read as digits too): the dictionary word's probability under the
 network's own character probabilities must be at least LEXICON_RATIO of the
 reading's. Nothing here knows the words of any page.
 """
@@ -74,6 +74,10 @@ def _group_path(log_emit: np.ndarray, switch: float) -> np.ndarray:
 # only characters the network is unsure of change, and an unknown word read
 # confidently stays as it is.
 LEXICON_RATIO = 0.01
+# A word read with digits is offered the dictionary too, when it has at least this many characters: the
+# word rule turns a whole word to digits when its letters look like digits ("DOGS" read "0065"), while
+# numbers of two or three characters could too easily read as short words ("10" as "IO", "505" as "SOS").
+LEXICON_MIN_WITH_DIGITS = 4
 
 
 class Lexicon:
@@ -93,13 +97,15 @@ class Lexicon:
 
     def correct(self, probs: np.ndarray, words: list[list[int]], pred: np.ndarray,
                 ratio: float = LEXICON_RATIO) -> np.ndarray:
-        """`pred` with each all-letter word replaced by the most probable dictionary word of its
-        length, when that word is at least `ratio` times as probable as the reading itself."""
+        """`pred` with each word replaced by the most probable dictionary word of its length, when that
+        word is at least `ratio` times as probable as the reading itself (words of two or more letters,
+        or of LEXICON_MIN_WITH_DIGITS or more characters when read with digits)."""
         pred = pred.copy()
         logp = np.log(np.clip(probs, 1e-12, None))
         for word in words:
             candidates = self.by_length.get(len(word))
-            if len(word) < 2 or candidates is None or not all(self.classes[k].isalpha() for k in pred[word]):
+            letters = all(self.classes[k].isalpha() for k in pred[word])
+            if len(word) < (2 if letters else LEXICON_MIN_WITH_DIGITS) or candidates is None:
                 continue
             lp = logp[word]
             scores = lp[np.arange(len(word)), candidates].sum(axis=1)

@@ -28,7 +28,7 @@ from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.layout import Box
 
 SPLIT_WIDTH = 1.15          # marks wider than this many character heights may hold several characters
-PIECE_WIDTH = (0.2, 1.2)    # a piece's width, in character heights
+PIECE_WIDTH = (0.2, 1.5)    # a piece's width, in character heights (1.2 kept a wide letter touching its neighbour)
 MIN_CUT_SPACING = 0.15      # candidate cuts at least this many character heights apart
 MAX_TALL = 1.6              # a mark taller than this many character heights is no line of writing (a shadow)
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character

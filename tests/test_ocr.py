@@ -320,7 +320,6 @@ def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
 
 
 def test_a_long_word_read_as_digits_is_offered_the_lexicon_but_short_numbers_are_not():
-    from mlcore.data.classes import CLASSES
     from mlcore.ocr.postprocess import LEXICON_MIN_WITH_DIGITS, Lexicon
     lex = Lexicon(["dogs", "sos", "sass"], CLASSES)
 

@@ -146,6 +146,18 @@ def test_close_marks_are_joined_only_where_the_verifier_doubts_one_is_a_whole_ch
     assert segment.merge_broken(boxes, ink, labels, 30, classifier, _Constant([0.9, 0.1]), budget=2) == (boxes, 0)
 
 
+def test_marks_are_joined_within_words_only_and_the_word_breaks_follow():
+    ink, labels, boxes = _bars([3, 3, 30, 3])   # a word of three close bars, a word gap, a word of two
+    breaks = [[False, False, False, True, False]]
+    doubting = _Constant([0.9, 0.1])
+    lines, flags = segment.split_touching([boxes], breaks, ink, labels, 30, _Constant([0.5, 0.5]), doubting)
+    assert [b.labels for b in lines[0]] == [sorted(b.labels[0] for b in boxes[:3]), [boxes[3].labels[0],
+                                                                                     boxes[4].labels[0]]]
+    assert flags == [[False, True]]
+    # Without a verifier nothing is joined.
+    assert segment.split_touching([boxes], breaks, ink, labels, 30, _Constant([0.5, 0.5]), None) == ([boxes], breaks)
+
+
 def test_no_join_is_wider_than_a_mark_the_splitter_would_part_again():
     ink, labels, boxes = _bars([3, 3, 3, 3], width=12)   # five bars: two together are 0.9 heights wide, three 1.4
     joined, _ = segment.merge_broken(boxes, ink, labels, 30, _Constant([0.5, 0.5]), _Constant([0.9, 0.1]))

@@ -74,7 +74,7 @@ def _group_path(log_emit: np.ndarray, switch: float) -> np.ndarray:
 # only characters the network is unsure of change, and an unknown word read
 # confidently stays as it is.
 LEXICON_RATIO = 0.01
-# A word read with digits is offered the dictionary too, when it has at least this many characters: the
+# A word read with any digit is offered the dictionary too, when it has at least this many characters: the
 # word rule turns a whole word to digits when its letters look like digits ("DOGS" read "0065"), while
 # numbers of two or three characters could too easily read as short words ("10" as "IO", "505" as "SOS").
 LEXICON_MIN_WITH_DIGITS = 4

@@ -32,7 +32,7 @@ PIECE_WIDTH = (0.2, 1.5)    # a piece's width, in character heights (1.2 kept a 
 MIN_CUT_SPACING = 0.15      # candidate cuts at least this many character heights apart
 MAX_TALL = 1.6              # a mark taller than this many character heights is no line of writing (a shadow)
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
-MAX_PIECES_READ = 4000      # pieces a page may have read while parting marks: a bound on a hostile photo's cost
+MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks: a bound on a hostile photo's cost
 PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
 VERIFIER_WEIGHT = 0.2       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
@@ -67,14 +67,17 @@ def _piece(box: Box, own: np.ndarray, a: int, b: int) -> Box | None:
 
 def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
     """The pieces (i, j) between bounds[i] and bounds[j], from the first bound to the last, with the
-    greatest total score (a shortest-path recursion over the bounds)."""
+    greatest total score (a shortest-path recursion over the bounds, in time linear in the pieces)."""
     n = len(bounds)
+    incoming: dict[int, list[tuple[int, float]]] = {}
+    for (i, j), s in sorted(score.items()):
+        incoming.setdefault(j, []).append((i, s))
     best, back = np.full(n, -np.inf), np.zeros(n, dtype=int)
     best[0] = 0.0
     for j in range(1, n):
-        for i in range(j):
-            if (i, j) in score and best[i] + score[i, j] > best[j]:
-                best[j], back[j] = best[i] + score[i, j], i
+        for i, s in incoming.get(j, ()):
+            if best[i] + s > best[j]:
+                best[j], back[j] = best[i] + s, i
     if not np.isfinite(best[-1]):
         return []
     path, j = [], n - 1
@@ -116,15 +119,19 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
 
 
 def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:
-    """Runs [i, j) of two or more neighbouring marks, each no more than MERGE_GAP character heights from
-    the next: the only places where a character may have been broken into several marks."""
-    runs, start = [], 0
-    for k in range(1, len(boxes) + 1):
-        if k == len(boxes) or boxes[k].left - boxes[k - 1].right > MERGE_GAP * char_height:
-            if k - start > 1:
-                runs.append((start, k))
+    """Runs [i, j) of two or more neighbouring marks, each no wider than SPLIT_WIDTH character heights and
+    no more than MERGE_GAP from the next: the only places where a character may have been broken into
+    several marks (a wider mark is never part of a join, so it is not read here)."""
+    runs, start = [], None
+    for k, box in enumerate(boxes):
+        joinable = box.width <= SPLIT_WIDTH * char_height
+        close = start is not None and box.left - boxes[k - 1].right <= MERGE_GAP * char_height
+        if start is not None and not (joinable and close):
+            runs += [(start, k)] if k - start > 1 else []
+            start = None
+        if joinable and start is None:
             start = k
-    return runs
+    return runs + ([(start, len(boxes))] if start is not None and len(boxes) - start > 1 else [])
 
 
 def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network,
@@ -133,12 +140,13 @@ def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_hei
     were read. Within each run of close marks, neighbours may be joined (_joins) when the verifier doubts
     one of them is a whole character; every way of joining is scored as split_mark scores its pieces,
     and the best path wins. So two close marks that are each a whole character ("1" and "4" written
-    close) are never read as one ("H")."""
+    close) are not read as one ("H") unless the verifier doubts one of them. Without a verifier
+    (None) nothing is joined."""
     out, read, done = [], 0, 0
-    for i0, j0 in _close_runs(boxes, char_height):
+    for i0, j0 in _close_runs(boxes, char_height) if verifier is not None else []:
         run = boxes[i0:j0]
         if read + len(run) > budget:
-            break
+            continue
         rows, _ = crops_to_rows(ink, labels, run)
         scores, one = _piece_scores(rows, network, verifier)
         read += len(run)
@@ -149,7 +157,8 @@ def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_hei
         score = {(i, i + 1): s for i, s in enumerate(scores.tolist())}
         score.update(zip(joins, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
         read += len(joins)
-        out += boxes[done:i0] + [joins.get(span, run[span[0]]) for span in _best_path(np.arange(len(run) + 1), score)]
+        path = _best_path(np.arange(len(run) + 1), score)
+        out += boxes[done:i0] + [joins.get(span, run[span[0]]) for span in path]
         done = j0
     return out + boxes[done:], read
 
@@ -166,16 +175,14 @@ def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[in
 
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
                    char_height: float, network, verifier=None) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks with broken characters joined (merge_broken, within words) and wide marks parted
-    (split_mark), and the word breaks to match (a mark's pieces belong to its word)."""
+    """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
+    and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word)."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
         starts = [k for k, is_break in enumerate(brk) if k == 0 or is_break] + [len(line)]
         for a, b in zip(starts[:-1], starts[1:]):
-            word, read = line[a:b], 0
-            if verifier is not None:
-                word, read = merge_broken(word, ink, labels, char_height, network, verifier, budget)
+            word, read = merge_broken(line[a:b], ink, labels, char_height, network, verifier, budget)
             budget -= read
             chars = []
             for box in word:

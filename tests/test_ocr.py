@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage
+from skimage.filters import apply_hysteresis_threshold
+from skimage.transform import resize
 
 from mlcore.cli import main
 from mlcore.data.classes import CLASSES
@@ -21,6 +23,7 @@ from mlcore.ocr.page import (
     ink_map,
     paper_at_stroke_scale,
     paper_brightness,
+    threshold_ink,
     typical_stroke_width,
 )
 from mlcore.ocr.reader import read_page
@@ -85,6 +88,31 @@ def test_a_page_on_a_desk_is_found_whole_and_kept_clear_of_its_edge():
     expected = ndimage.binary_erosion(sheet, iterations=4)
     assert np.array_equal(clear_of_edge(find_page(background)), expected)
     assert np.array_equal(find_page(np.full((300, 400), 0.9)), np.ones((300, 400), dtype=bool))
+
+
+def test_hysteresis_keeps_what_skimage_keeps():
+    # Random blobs of ink at every level, some joined to strong ink only through weak ink.
+    rng = np.random.default_rng(0)
+    spots = (rng.random((300, 400)) > 0.995) * rng.random((300, 400))
+    ink = ndimage.gaussian_filter(spots, 3).astype(np.float32)
+    ink /= ink.max()
+    for high in (0.5, 0.6, 0.7):
+        kept = threshold_ink(ink, high)
+        np.testing.assert_array_equal(kept, apply_hysteresis_threshold(ink, high / 2, high))
+        assert 0 < kept.sum() < (ink > high / 2).sum()   # some weak regions kept, some dropped
+
+
+def test_the_paper_estimate_is_skimages_bilinear_enlargement_within_the_border():
+    # The coarse grid enlarged by PIL (for speed) matches skimage's bilinear resize away from the border.
+    rng = np.random.default_rng(1)
+    photo = np.clip(0.8 + 0.1 * ndimage.gaussian_filter(rng.standard_normal((500, 700)), 30), 0, 1)
+    paper = paper_brightness(photo.astype(np.float32))
+    h, w = photo.shape
+    coarse = resize(photo, (h // 24, w // 24), order=1, anti_aliasing=False, preserve_range=True)
+    coarse = ndimage.uniform_filter(ndimage.percentile_filter(coarse, 80, size=5, mode="nearest"), 3, mode="nearest")
+    reference = resize(coarse, (h, w), order=1, preserve_range=True)
+    np.testing.assert_allclose(paper[24:-24, 24:-24], reference[24:-24, 24:-24], atol=1e-5)
+    assert np.abs(paper - reference).max() < 0.01
 
 
 def _sheet_or_shadow(soft: float) -> np.ndarray:

@@ -8,11 +8,11 @@ split only (never a character any shipped network trained on; --split valid writ
 split's, on which the reader's parameters are chosen), written on lines of words, numbers and
 mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
-low resolution then JPEG, blur, perspective, a hand's shadow, lined and squared paper, a whiteboard
-with ghosts of erased writing, a desk around the page. Each condition is read on --pages pages (seeds 0..n-1); prints
-character accuracy (A-Z0-9, as the pages' README scores), line count and word-break agreement per
-condition, the worst condition, and JSON. --no-verifier parts touching characters by the classifier
-alone and joins no broken ones (mlcore.ocr.verifier's worth).
+low resolution then JPEG, faint pencil on grey paper, blur, perspective, a hand's shadow, lined and
+squared paper, a whiteboard with ghosts of erased writing, a desk around the page. Each condition is
+read on --pages pages (seeds 0..n-1); prints character accuracy (A-Z0-9, as the pages' README scores),
+line count and word-break agreement per condition, the worst condition, and JSON. --no-verifier parts
+touching characters by the classifier alone and joins no broken ones (mlcore.ocr.verifier's worth).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from mlcore.model_io import load_classifier
 from mlcore.ocr.compose import Style, compose_page
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, word_break_accuracy
-from tests.photo_conditions import broken, hand_shadow, jpeg, on_desk
+from tests.photo_conditions import broken, faint_pencil, hand_shadow, jpeg, on_desk
 
 TEXTS = (
     "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK",
@@ -109,6 +109,7 @@ def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
         "80 px high": _gray(page(char_px=80)),
         "fine pen, 80 px high": fine_pen(_gray(page(char_px=80)), 7),
         "low resolution + JPEG 40": jpeg(rescale(small, 0.8, anti_aliasing=True), 40),
+        "faint pencil on grey paper, 20 px": faint_pencil(small, seed),
         "blur (sigma 2.5)": ndimage.gaussian_filter(clean, 2.5),
         "perspective": perspective(clean, rng),
         "hand shadow": hand_shadow(clean, rng),

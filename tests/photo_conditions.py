@@ -76,6 +76,15 @@ def shadowed(gray: np.ndarray) -> np.ndarray:
     return (gray * (1.0 - 0.55 * ramp)).astype(np.float32)
 
 
+def faint_pencil(gray: np.ndarray, seed: int = 0, contrast: float = 0.2) -> np.ndarray:
+    """Pencil on grey paper: the writing `contrast` times as dark, against paper at 55% light, as it was
+    against its own paper (a pencil stroke 20% darker than the sheet), with 1% sensor noise."""
+    rng = np.random.default_rng(seed)
+    darkness = np.clip(1.0 - gray / np.percentile(gray, 95), 0.0, 1.0)
+    photo = 0.55 * (1.0 - contrast * darkness) + 0.01 * rng.standard_normal(gray.shape)
+    return np.clip(photo, 0.0, 1.0).astype(np.float32)
+
+
 CONDITIONS = {
     "rotated +15": lambda g: rotated(g, 15),
     "rotated -15": lambda g: rotated(g, -15),
@@ -83,4 +92,5 @@ CONDITIONS = {
     "JPEG quality 30": jpeg,
     "on a dark desk": on_desk,
     "shadow gradient": shadowed,
+    "faint pencil on grey paper": faint_pencil,
 }

@@ -17,12 +17,14 @@ from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import layout
 from mlcore.ocr.page import (
+    MIN_INK_CONTRAST,
     clear_of_edge,
     deskew,
     find_page,
     ink_map,
     paper_at_stroke_scale,
     paper_brightness,
+    paper_noise,
     threshold_ink,
     typical_stroke_width,
 )
@@ -30,7 +32,7 @@ from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
 from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
 from tests.known_pages import PAPER, written_page
-from tests.photo_conditions import CONDITIONS, hand_shadow, shadow_light
+from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, shadow_light
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +240,32 @@ def test_unusual_formats_are_normalised(name):
 def test_pages_without_text_read_as_empty(name, model):
     reading = read_page(EMPTY_PAGES[name], model.network, model.classes)
     assert reading.text == "" and reading.characters == []
+
+
+def test_the_paper_noise_is_measured_in_standard_deviations_of_the_paper():
+    # Paper at 50% light with 2% (absolute) noise: 0.04 of the paper's brightness, writing or not.
+    rng = np.random.default_rng(0)
+    paper = np.full((400, 600), 0.5, np.float32)
+    photo = paper + 0.02 * rng.standard_normal(paper.shape).astype(np.float32)
+    photo[100:300, 100:110] = 0.2                                  # a stroke: not noise
+    everywhere = np.ones(paper.shape, dtype=bool)
+    assert paper_noise(photo, paper, everywhere) == pytest.approx(0.04, rel=0.1)
+    # Blotches count as much as grain: the same spread, smooth over 8 pixels.
+    blotches = ndimage.gaussian_filter(rng.standard_normal(paper.shape), 8)
+    blotchy = paper * (1 + 0.04 * blotches / blotches.std())
+    assert paper_noise(blotchy.astype(np.float32), paper, everywhere) == pytest.approx(0.04, rel=0.15)
+
+
+def test_faint_pencil_on_grey_paper_is_read_and_a_blotchy_blank_sheet_stays_blank(model):
+    truth = "HELLO WORLD\nAB 12 CD"
+    faint = faint_pencil(written_page(truth), contrast=0.2)
+    assert ink_map(faint).threshold < MIN_INK_CONTRAST              # the floor came down for it
+    assert character_accuracy(read_page(faint, model.network, model.classes).text, truth) >= 0.9
+    # A blank sheet whose paper strays as far as faint writing does (4% blotches, 1.5% grain) keeps the floor.
+    rng = np.random.default_rng(1)
+    blotches = ndimage.gaussian_filter(rng.standard_normal((600, 800)), 8)
+    sheet = 0.55 * (1 + 0.04 * blotches / blotches.std()) + 0.015 * rng.standard_normal((600, 800))
+    assert ink_map(sheet.astype(np.float32)).threshold >= MIN_INK_CONTRAST
 
 
 def test_cli_ocr_bad_and_good_inputs(tmp_path, capsys):

@@ -9,10 +9,11 @@ split's, on which the reader's parameters are chosen), written on lines of words
 mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (touching, overlapping
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
 low resolution then JPEG, faint pencil on grey paper, blur, perspective, a hand's shadow, lined and
-squared paper, a whiteboard with ghosts of erased writing, a desk around the page. Each condition is
-read on --pages pages (seeds 0..n-1); prints character accuracy (A-Z0-9, as the pages' README scores),
-line count and word-break agreement per condition, the worst condition, and JSON. --no-verifier parts
-touching characters by the classifier alone and joins no broken ones (mlcore.ocr.verifier's worth).
+squared paper, a whiteboard with ghosts of erased writing, a desk around the page, a small card on a desk
+in a hand's shadow. Each condition is read on --pages pages (seeds 0..n-1); prints character accuracy
+(A-Z0-9, as the pages' README scores), line count and word-break agreement per condition, the worst
+condition, and JSON. --no-verifier parts touching characters by the classifier alone and joins no broken
+ones (mlcore.ocr.verifier's worth).
 """
 from __future__ import annotations
 
@@ -117,6 +118,7 @@ def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
         "squared paper": ruled(clean, rng, squared=True),
         "whiteboard with ghosts": whiteboard(clean, rng, ghost),
         "on a desk": on_desk(clean, seed),
+        "a card on a desk in a hand's shadow, 25 px": hand_shadow(on_desk(_gray(page(char_px=36)), seed), rng),
     }
 
 

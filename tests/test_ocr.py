@@ -32,7 +32,7 @@ from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
 from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
 from tests.known_pages import PAPER, written_page
-from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, shadow_light
+from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, on_desk, shadow_light
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +266,15 @@ def test_faint_pencil_on_grey_paper_is_read_and_a_blotchy_blank_sheet_stays_blan
     blotches = ndimage.gaussian_filter(rng.standard_normal((600, 800)), 8)
     sheet = 0.55 * (1 + 0.04 * blotches / blotches.std()) + 0.015 * rng.standard_normal((600, 800))
     assert ink_map(sheet.astype(np.float32)).threshold >= MIN_INK_CONTRAST
+
+
+def test_writing_in_a_hands_shadow_on_a_card_on_a_desk_is_still_on_the_card(model):
+    # The shadow darkens the card's lower right to the desk's brightness; its edge is soft, the card's sharp.
+    truth = "HELLO WORLD THE 42 CATS\nAB 12 CD EF 34 GH IJ"
+    card = on_desk(written_page(truth), seed=0)
+    photo = card * shadow_light(card.shape, (0.6, 0.6))
+    reading = read_page(photo.astype(np.float32), model.network, model.classes)
+    assert character_accuracy(reading.text, truth) >= 0.95, reading.text
 
 
 def test_cli_ocr_bad_and_good_inputs(tmp_path, capsys):

@@ -36,6 +36,8 @@ BACKGROUND_CELL = 24      # coarse grid cell for the paper-brightness estimate, 
 PAGE_CONTRAST = 1.8       # paper must be this much brighter than its surroundings to be cut out
 EDGE_WIDTH = 0.01         # a sheet's edge passes from paper to desk within this share of the photo's side
 SHARP_FALL = 0.5          # ... by at least this share of the brightness step from paper to desk
+SHEET_EDGE = 0.1          # a sheet's edge: log-brightness changing this much a pixel (a hand shadow's: about 0.01)
+SHEET_LEAK = 0.05         # the sheet grown over shadows may reach this much more of the photo's border, no more
 STROKE_SPAN = 3           # the paper is followed over dark features up to this many strokes wide
 MIN_MARK_AREA = 20        # pixels; smaller marks are specks, not strokes to measure
 STROKE_CLOSING = 0.025    # dark strokes narrower than this share of the side are closed over to see the edge
@@ -156,13 +158,39 @@ def clear_of_edge(sheet: np.ndarray) -> np.ndarray:
     return steps > max(2, round(0.01 * max(sheet.shape)))
 
 
-def _sheet_where_photographed(sheet: np.ndarray, paper: np.ndarray) -> np.ndarray:
+def _sheet_where_photographed(sheet: np.ndarray, paper: np.ndarray, work: np.ndarray) -> np.ndarray:
     """`sheet` (from the coarse estimate, up to three cells off) cut to where `paper` (the paper's brightness
-    followed closely) is nearer the sheet's brightness than the desk's."""
+    followed closely) is nearer the sheet's brightness than the desk's, then grown back over its shadows
+    up to its own edge (_within_sharp_edges)."""
     if sheet.all():
         return sheet
     level = 0.5 * (np.median(paper[sheet]) + np.median(paper[~sheet]))
-    return _fill_holes(sheet & (paper > level))
+    return _within_sharp_edges(_fill_holes(sheet & (paper > level)), work)
+
+
+def _within_sharp_edges(sheet: np.ndarray, work: np.ndarray) -> np.ndarray:
+    """`sheet` and all that is reached from it without crossing a sharp edge of the photo `work` (one where
+    the log-brightness changes by SHEET_EDGE or more a pixel). A hand's shadow across a card on a desk
+    darkens part of the sheet to the desk's brightness, and brightness alone cuts it off with its writing;
+    but the shadow's edge is soft, and the sheet's own edge as sharp in the shadow as out of it (a ratio
+    of brightnesses). Strokes are sharp too: they are holes, filled. If the growth leaks out to the
+    photo's border (a gap in the sheet's edge) or over nearly all of it, `sheet` is kept as it is."""
+    log = np.log(np.maximum(ndimage.gaussian_filter(work, 1.0), 1e-3))
+    step = np.hypot(ndimage.sobel(log, 0), ndimage.sobel(log, 1)) / 8.0   # sobel's weights sum to 8
+    free = ~ndimage.binary_dilation(step > SHEET_EDGE)
+    labels, n = ndimage.label(free)
+    reached = np.bincount(labels[sheet & free], minlength=n + 1)
+    reached[0] = 0
+    if not reached.any():
+        return sheet
+    grown = _fill_holes(ndimage.binary_dilation(labels == int(np.argmax(reached)), iterations=2)) | sheet
+    if grown.mean() > 0.97 or _border_share(grown) > _border_share(sheet) + SHEET_LEAK:
+        return sheet
+    return grown
+
+
+def _border_share(mask: np.ndarray) -> float:
+    return float(np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]]).mean())
 
 
 def _sharp_edged(gray: np.ndarray, region: np.ndarray, step: float) -> bool:
@@ -262,7 +290,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     # The closing's maximum is raised by sensor and JPEG noise; where it is brighter than the coarse
     # percentile, the coarse estimate is the better one (where it is darker, a shadow's core).
     paper = np.minimum(paper_at_stroke_scale(work, stroke), coarse)
-    page = clear_of_edge(_sheet_where_photographed(sheet, paper))
+    page = clear_of_edge(_sheet_where_photographed(sheet, paper, work))
     ink = _soft_ink(work, paper, page)
     if rules:
         ink = remove_rules(ink, page)

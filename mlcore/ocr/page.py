@@ -18,8 +18,6 @@
   or columns, within about a degree; a page photographed more askew keeps them).
 - Ink is what is clearly darker than the paper around it, thresholded with
   hysteresis so that faint parts of a stroke stay attached to its dark parts.
-  The threshold's floor comes down for faint writing (pencil on grey paper),
-  never into the paper's own noise and texture, measured on the page.
 """
 from __future__ import annotations
 
@@ -41,10 +39,7 @@ SHEET_LEAK = 0.05         # the sheet grown over shadows may reach this much mor
 STROKE_SPAN = 3           # the paper is followed over dark features up to this many strokes wide
 MIN_MARK_AREA = 20        # pixels; smaller marks are specks, not strokes to measure
 STROKE_CLOSING = 0.025    # dark strokes narrower than this share of the side are closed over to see the edge
-MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative), unless it is faint:
-FAINT_SHARE = 0.5         # then half as dark as the page's strongest strokes (pencil on grey paper) will do,
-PEAK_PIXELS = 200         # ... their contrast the level this many pixels exceed (a short word has more),
-NOISE_MARGIN = 5.0        # ... but never within this many standard deviations of the paper's noise
+MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
 RULE_LENGTH = 0.25        # a rule runs straight for at least this share of the photo's longest side
 RULE_BLOCK = 8            # pixels of a rule averaged (along it) before its weakest point is taken
 RULE_THICKNESS = 0.01     # a rule is at most this share of the photo's side across it; a band is a page's edge
@@ -96,8 +91,8 @@ def paper_at_stroke_scale(gray: np.ndarray, stroke: float) -> np.ndarray:
 
 def _enlarged(image: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """`image` enlarged to `shape` (rows, columns) by bilinear interpolation, float32. PIL's resize: 5-9x
-    faster than skimage's here, with the same pixel centres (it differs only within a pixel of the border,
-    where PIL holds the edge value and skimage reflects, by under 0.002 on a page)."""
+    faster than skimage's here, with the same pixel centres (it differs only within half a coarse cell of
+    the border, where PIL holds the edge value and skimage reflects, by under 0.002 on a page)."""
     enlarged = Image.fromarray(image.astype(np.float32)).resize((shape[1], shape[0]), Image.Resampling.BILINEAR)
     return np.asarray(enlarged)
 
@@ -173,8 +168,9 @@ def _within_sharp_edges(sheet: np.ndarray, work: np.ndarray) -> np.ndarray:
     the log-brightness changes by SHEET_EDGE or more a pixel). A hand's shadow across a card on a desk
     darkens part of the sheet to the desk's brightness, and brightness alone cuts it off with its writing;
     but the shadow's edge is soft, and the sheet's own edge as sharp in the shadow as out of it (a ratio
-    of brightnesses). Strokes are sharp too: they are holes, filled. If the growth leaks out to the
-    photo's border (a gap in the sheet's edge) or over nearly all of it, `sheet` is kept as it is."""
+    of brightnesses). Strokes are sharp too: they are holes, filled. If the growth reaches SHEET_LEAK more
+    of the photo's border than `sheet` does (it went through a gap in the sheet's edge and over the desk)
+    or covers nearly all the photo, `sheet` is kept as it is."""
     log = np.log(np.maximum(ndimage.gaussian_filter(work, 1.0), 1e-3))
     step = np.hypot(ndimage.sobel(log, 0), ndimage.sobel(log, 1)) / 8.0   # sobel's weights sum to 8
     free = ~ndimage.binary_dilation(step > SHEET_EDGE)
@@ -184,13 +180,14 @@ def _within_sharp_edges(sheet: np.ndarray, work: np.ndarray) -> np.ndarray:
     if not reached.any():
         return sheet
     grown = _fill_holes(ndimage.binary_dilation(labels == int(np.argmax(reached)), iterations=2)) | sheet
-    if grown.mean() > 0.97 or _border_share(grown) > _border_share(sheet) + SHEET_LEAK:
+    if grown.mean() > 0.97 or _border(grown).mean() > _border(sheet).mean() + SHEET_LEAK:
         return sheet
     return grown
 
 
-def _border_share(mask: np.ndarray) -> float:
-    return float(np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]]).mean())
+def _border(image: np.ndarray) -> np.ndarray:
+    """The pixels along the image's four sides (corners twice)."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
 
 
 def _sharp_edged(gray: np.ndarray, region: np.ndarray, step: float) -> bool:
@@ -214,7 +211,7 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     ndimage.binary_fill_holes does, with the same 4-connectivity, in one labelling pass)."""
     outside, n = ndimage.label(~mask)
     enclosed = np.ones(n + 1, dtype=bool)
-    enclosed[np.concatenate([outside[0], outside[-1], outside[:, 0], outside[:, -1]])] = False
+    enclosed[_border(outside)] = False
     enclosed[0] = False
     return mask | enclosed[outside]
 
@@ -277,7 +274,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     a sheet's edge on a desk), their width measured on what a coarse paper estimate shows as ink."""
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
-    if hi - lo < MIN_INK_CONTRAST / 2 * hi or hi < 0.05:
+    if hi - lo < MIN_INK_CONTRAST / 2 or hi < 0.05:
         # One flat colour (a blank page, a covered lens): nothing to read.
         nothing = np.zeros(work.shape, dtype=bool)
         return InkMap(work, np.zeros_like(work), nothing, ~nothing, scale, 1.0)
@@ -285,8 +282,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     sheet = find_page(coarse, work)
     first_page = clear_of_edge(sheet)
     rough = _soft_ink(work, coarse, first_page)
-    noise = paper_noise(work, coarse, first_page)
-    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page], noise))
+    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page]))
     # The closing's maximum is raised by sensor and JPEG noise; where it is brighter than the coarse
     # percentile, the coarse estimate is the better one (where it is darker, a shadow's core).
     paper = np.minimum(paper_at_stroke_scale(work, stroke), coarse)
@@ -294,7 +290,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     ink = _soft_ink(work, paper, page)
     if rules:
         ink = remove_rules(ink, page)
-    high = _ink_threshold(ink[page], noise)
+    high = _ink_threshold(ink[page])
     return InkMap(work, ink, threshold_ink(ink, high), page, scale, high)
 
 
@@ -305,44 +301,20 @@ def _soft_ink(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> np.ndarr
     return ink
 
 
-def paper_noise(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> float:
-    """How far the page's paper strays from the `paper` estimate, relative to it, in standard deviations of
-    sensor noise and paper texture alike (a blotchy sheet is as noisy as a grainy photo): from the paper's
-    side of the distribution only (what is brighter than its median), which ink never reaches. On every
-    fourth row and column."""
-    darker = 1.0 - work[::4, ::4][page[::4, ::4]] / paper[::4, ::4][page[::4, ::4]]
-    if darker.size == 0:
-        return 0.0
-    median, lighter = np.percentile(darker, [50, 10])
-    return float(median - lighter) / 1.2816   # a normal distribution's 10th percentile is 1.28 sd below its median
-
-
-def _ink_threshold(values: np.ndarray, noise: float) -> float:
-    """Otsu's threshold between ink and paper noise, floored at MIN_INK_CONTRAST, which keeps a blank page
-    blank; writing fainter than twice that (pencil on grey paper, whose strokes may be 15% darker than
-    it) lowers the floor to FAINT_SHARE of its strongest strokes' contrast, never within NOISE_MARGIN
-    standard deviations of the paper's `noise`."""
+def _ink_threshold(values: np.ndarray) -> float:
+    """Otsu's threshold between ink and paper noise; the floor keeps a blank page blank."""
     if values.size == 0 or values.min() == values.max():
         return 1.0
-    counts, centres = _histogram(values)
-    from_top = np.cumsum(counts[::-1])   # pixels in each bin or above it, from the top bin down
-    peak = centres[::-1][min(int(np.searchsorted(from_top, PEAK_PIXELS)), len(centres) - 1)]
-    floor = min(MIN_INK_CONTRAST, max(FAINT_SHARE * peak, NOISE_MARGIN * noise))
-    return max(float(threshold_otsu(hist=(counts, centres))), floor)
+    return max(_otsu(values), MIN_INK_CONTRAST)
 
 
 def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of `values` (not all equal)."""
-    return float(threshold_otsu(hist=_histogram(values)))
-
-
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and bin centres of `values` (not all equal) over skimage's 256 bins across their range,
-    counted by bincount (skimage's np.histogram is 5x slower on a page)."""
+    """Otsu's threshold of `values` (not all equal) over skimage's 256 bins across their range, counted by
+    bincount (skimage's np.histogram is 5x slower on a page)."""
     lo, hi = float(values.min()), float(values.max())
     bins = np.minimum(((values - lo) * (256 / (hi - lo))).astype(np.intp), 255)
     centres = lo + (np.arange(256) + 0.5) * ((hi - lo) / 256)
-    return np.bincount(bins.ravel(), minlength=256), centres
+    return float(threshold_otsu(hist=(np.bincount(bins.ravel(), minlength=256), centres)))
 
 
 MIN_DESKEW = 1.0   # degrees; smaller skews are left alone (rotating blurs the strokes slightly)

@@ -7,6 +7,9 @@ import zlib
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
+
+from tests.known_pages import written_page
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -60,7 +63,31 @@ UNUSUAL = {
     "TIFF": encode(Image.fromarray(page_like()), "TIFF"),
 }
 
+def _gray_png(gray: np.ndarray) -> bytes:
+    return encode(Image.fromarray((np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)), "PNG")
+
+
+def not_writing() -> dict[str, bytes]:
+    """Photos with marks or texture but no writing to read: an erased whiteboard's ghosts, a sheet's back
+    with the writing showing through and a covered lens (each read as text by a lower ink floor for
+    faint pencil, tried and taken out), and an overexposed blank sheet with 3% grain."""
+    rng = np.random.default_rng(0)
+    writing = written_page("MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK")
+    writing /= writing.max()
+    ghost = ndimage.gaussian_filter(writing, 2.0)
+    show_through = ndimage.gaussian_filter(writing[:, ::-1], 1.5)
+    noise = rng.standard_normal(writing.shape)
+    return {
+        "erased whiteboard (ghosts at 15%)": _gray_png(0.9 * (1 - 0.15 * (1 - ghost)) + 0.005 * noise),
+        "back of a written sheet (show-through at 8%)": _gray_png(0.9 * (1 - 0.08 * (1 - show_through))
+                                                                  + 0.01 * noise),
+        "covered lens (dark noise)": _gray_png(0.06 + 0.006 * rng.standard_normal((600, 800))),
+        "overexposed blank sheet": _gray_png(1.0 + 0.03 * rng.standard_normal((600, 800))),
+    }
+
+
 EMPTY_PAGES = {
     "blank white page": encode(Image.new("L", (800, 600), 250), "PNG"),
     "all-black image": encode(Image.new("L", (800, 600), 0), "PNG"),
+    **not_writing(),
 }

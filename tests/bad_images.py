@@ -63,6 +63,7 @@ UNUSUAL = {
     "TIFF": encode(Image.fromarray(page_like()), "TIFF"),
 }
 
+
 def _gray_png(gray: np.ndarray) -> bytes:
     return encode(Image.fromarray((np.clip(gray, 0.0, 1.0) * 255).astype(np.uint8)), "PNG")
 

@@ -92,4 +92,5 @@ CONDITIONS = {
     "JPEG quality 30": jpeg,
     "on a dark desk": on_desk,
     "shadow gradient": shadowed,
+    "faint pencil on grey paper": faint_pencil,
 }

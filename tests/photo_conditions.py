@@ -92,5 +92,4 @@ CONDITIONS = {
     "JPEG quality 30": jpeg,
     "on a dark desk": on_desk,
     "shadow gradient": shadowed,
-    "faint pencil on grey paper": faint_pencil,
 }

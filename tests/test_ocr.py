@@ -18,14 +18,12 @@ from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import layout
 from mlcore.ocr.page import (
-    MIN_INK_CONTRAST,
     clear_of_edge,
     deskew,
     find_page,
     ink_map,
     paper_at_stroke_scale,
     paper_brightness,
-    paper_noise,
     threshold_ink,
     typical_stroke_width,
 )
@@ -33,7 +31,7 @@ from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
 from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
 from tests.known_pages import PAPER, written_page
-from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, on_desk, shadow_light
+from tests.photo_conditions import CONDITIONS, hand_shadow, on_desk, shadow_light
 
 
 @pytest.fixture(scope="module")
@@ -242,36 +240,6 @@ def test_pages_without_text_read_as_empty(name, model):
     assert reading.text == "" and reading.characters == []
 
 
-def test_the_paper_noise_is_measured_in_standard_deviations_of_the_paper():
-    # Paper at 50% light with 2% (absolute) noise: 0.04 of the paper's brightness, writing or not.
-    rng = np.random.default_rng(0)
-    paper = np.full((400, 600), 0.5, np.float32)
-    photo = paper + 0.02 * rng.standard_normal(paper.shape).astype(np.float32)
-    photo[100:300, 100:110] = 0.2                                  # a stroke: not noise
-    everywhere = np.ones(paper.shape, dtype=bool)
-    assert paper_noise(photo, paper, everywhere) == pytest.approx(0.04, rel=0.1)
-    # Blotches count as much as grain: the same spread, smooth over 8 pixels.
-    blotches = ndimage.gaussian_filter(rng.standard_normal(paper.shape), 8)
-    blotchy = paper * (1 + 0.04 * blotches / blotches.std())
-    assert paper_noise(blotchy.astype(np.float32), paper, everywhere) == pytest.approx(0.04, rel=0.15)
-    # Overexposed: white paper with 4% grain clipped at white, half the page: its noise is out of sight.
-    clipped = np.minimum(1.0 + 0.04 * rng.standard_normal(paper.shape), 1.0).astype(np.float32)
-    assert paper_noise(clipped, np.ones_like(paper), everywhere) is None
-
-
-def test_faint_pencil_on_grey_paper_is_read_and_a_blotchy_blank_sheet_stays_blank(model):
-    truth = "HELLO WORLD\nAB 12 CD"
-    faint = faint_pencil(written_page(truth), contrast=0.2)
-    assert ink_map(faint).threshold < MIN_INK_CONTRAST              # the floor came down for it
-    assert character_accuracy(read_page(faint, model.network, model.classes).text, truth) >= 0.9
-    # A blank sheet whose paper strays as far as faint writing does (4% blotches, 1.5% grain) keeps the floor.
-    rng = np.random.default_rng(1)
-    blotches = ndimage.gaussian_filter(rng.standard_normal((600, 800)), 8)
-    sheet = 0.55 * (1 + 0.04 * blotches / blotches.std()) + 0.015 * rng.standard_normal((600, 800))
-    assert ink_map(sheet.astype(np.float32)).threshold >= MIN_INK_CONTRAST
-    assert read_page(sheet.astype(np.float32), model.network, model.classes).text == ""
-
-
 def test_writing_in_a_hands_shadow_on_a_card_on_a_desk_is_still_on_the_card(model):
     # The shadow darkens the card's lower right to the desk's brightness; its edge is soft, the card's sharp.
     truth = "HELLO WORLD THE 42 CATS\nAB 12 CD EF 34 GH IJ"
@@ -419,20 +387,10 @@ def test_a_long_word_read_as_digits_is_offered_the_lexicon_but_short_numbers_are
     assert read(_probs([{"5": 0.95, "S": 0.04}] * 4)) == "5555"       # sure digits: SASS is far less probable
 
 
-def test_a_texture_is_refused_before_thousands_of_marks_are_read(model):
-    dots = np.full((1200, 1600), 240, dtype=np.uint8)
-    for dy in range(6):
-        for dx in range(6):
-            dots[4 + dy::16, 4 + dx::16] = 20       # a grid of 6 px dots, 16 px apart: 7,500 marks
-    with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):
-        read_page(encode(Image.fromarray(dots), "PNG"), model.network, model.classes)
-
-
-def test_pure_noise_reads_as_nothing(model):
-    # Nothing in it stands out of its own noise: no ink, so no marks to read.
+def test_noise_is_refused_before_thousands_of_marks_are_read(model):
     noise = np.random.default_rng(0).integers(0, 256, (1200, 1600), dtype=np.uint8)
-    reading = read_page(encode(Image.fromarray(noise), "PNG"), model.network, model.classes)
-    assert reading.text == "" and reading.characters == []
+    with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):
+        read_page(encode(Image.fromarray(noise), "PNG"), model.network, model.classes)
 
 
 # ------------------------------------------------------------ composed sample pages

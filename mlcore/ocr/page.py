@@ -18,9 +18,6 @@
   or columns, within about a degree; a page photographed more askew keeps them).
 - Ink is what is clearly darker than the paper around it, thresholded with
   hysteresis so that faint parts of a stroke stay attached to its dark parts.
-  The threshold's floor comes down for faint writing (pencil on grey paper),
-  never into the paper's own noise and texture, measured on the page, nor to
-  the few percent that an erased board's ghosts or a sheet's show-through reach.
 """
 from __future__ import annotations
 
@@ -42,13 +39,7 @@ SHEET_LEAK = 0.05         # the sheet grown over shadows may reach this much mor
 STROKE_SPAN = 3           # the paper is followed over dark features up to this many strokes wide
 MIN_MARK_AREA = 20        # pixels; smaller marks are specks, not strokes to measure
 STROKE_CLOSING = 0.025    # dark strokes narrower than this share of the side are closed over to see the edge
-MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative), unless it is faint:
-FAINT_SHARE = 0.5         # then half as dark as the page's strongest strokes (pencil on grey paper) will do,
-PEAK_PIXELS = 200         # ... their contrast the level this many pixels exceed (a short word has more),
-FAINT_MIN = 0.06          # ... never under this (fainter marks are as likely an erased board's ghosts),
-NOISE_MARGIN = 5.0        # ... nor within this many standard deviations of the paper's noise,
-CLIPPED = 0.05            # ... which is out of sight where this share of the page is clipped at WHITE
-WHITE = 254 / 255
+MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
 RULE_LENGTH = 0.25        # a rule runs straight for at least this share of the photo's longest side
 RULE_BLOCK = 8            # pixels of a rule averaged (along it) before its weakest point is taken
 RULE_THICKNESS = 0.01     # a rule is at most this share of the photo's side across it; a band is a page's edge
@@ -283,7 +274,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     a sheet's edge on a desk), their width measured on what a coarse paper estimate shows as ink."""
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
-    if hi - lo < MIN_INK_CONTRAST / 2 * hi or hi < 0.05:
+    if hi - lo < MIN_INK_CONTRAST / 2 or hi < 0.05:
         # One flat colour (a blank page, a covered lens): nothing to read.
         nothing = np.zeros(work.shape, dtype=bool)
         return InkMap(work, np.zeros_like(work), nothing, ~nothing, scale, 1.0)
@@ -291,8 +282,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     sheet = find_page(coarse, work)
     first_page = clear_of_edge(sheet)
     rough = _soft_ink(work, coarse, first_page)
-    noise = paper_noise(work, coarse, first_page)
-    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page], noise))
+    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page]))
     # The closing's maximum is raised by sensor and JPEG noise; where it is brighter than the coarse
     # percentile, the coarse estimate is the better one (where it is darker, a shadow's core).
     paper = np.minimum(paper_at_stroke_scale(work, stroke), coarse)
@@ -300,7 +290,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     ink = _soft_ink(work, paper, page)
     if rules:
         ink = remove_rules(ink, page)
-    high = _ink_threshold(ink[page], noise)
+    high = _ink_threshold(ink[page])
     return InkMap(work, ink, threshold_ink(ink, high), page, scale, high)
 
 
@@ -311,52 +301,20 @@ def _soft_ink(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> np.ndarr
     return ink
 
 
-def paper_noise(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> float | None:
-    """How far the page's paper strays from the `paper` estimate, relative to it, in standard deviations of
-    sensor noise and paper texture alike (a blotchy sheet is as noisy as a grainy photo): from the paper's
-    brighter side (what is brighter than its median), which ink never reaches. None where that side is
-    out of sight: an overexposed page, CLIPPED of it at white. On every fourth row and column."""
-    on_page = page[::4, ::4]
-    sample, under = work[::4, ::4][on_page], paper[::4, ::4][on_page]
-    if sample.size == 0 or np.mean(sample >= WHITE) > CLIPPED:
-        return None
-    median, lighter = np.percentile(1.0 - sample / under, [50, 10])
-    return float(median - lighter) / 1.2816   # a normal distribution's 10th percentile is 1.28 sd below its median
-
-
-def _ink_threshold(values: np.ndarray, noise: float | None) -> float:
-    """Otsu's threshold between ink and paper noise, floored at MIN_INK_CONTRAST, which keeps a blank page
-    blank; no ink at all where even the strongest marks are within NOISE_MARGIN standard deviations of the
-    paper's `noise`. Writing fainter than twice the floor (pencil on grey paper, whose strokes may be 15%
-    darker than it) lowers it to FAINT_SHARE of its strongest strokes' contrast if that is at least
-    FAINT_MIN, never within NOISE_MARGIN standard deviations of the noise; not where the noise is unknown
-    (None)."""
+def _ink_threshold(values: np.ndarray) -> float:
+    """Otsu's threshold between ink and paper noise; the floor keeps a blank page blank."""
     if values.size == 0 or values.min() == values.max():
         return 1.0
-    counts, centres = _histogram(values)
-    from_top = np.cumsum(counts[::-1])   # pixels in each bin or above it, from the top bin down
-    peak = centres[::-1][min(int(np.searchsorted(from_top, PEAK_PIXELS)), len(centres) - 1)]
-    if noise is not None and peak < NOISE_MARGIN * noise:
-        return 1.0    # nothing stands out of the noise (a covered lens): no ink
-    faint = FAINT_SHARE * peak
-    floor = MIN_INK_CONTRAST
-    if noise is not None and faint >= FAINT_MIN:
-        floor = min(MIN_INK_CONTRAST, max(faint, NOISE_MARGIN * noise))
-    return max(float(threshold_otsu(hist=(counts, centres))), floor)
+    return max(_otsu(values), MIN_INK_CONTRAST)
 
 
 def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of `values` (not all equal)."""
-    return float(threshold_otsu(hist=_histogram(values)))
-
-
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and bin centres of `values` (not all equal) over skimage's 256 bins across their range,
-    counted by bincount (skimage's np.histogram is 5x slower on a page)."""
+    """Otsu's threshold of `values` (not all equal) over skimage's 256 bins across their range, counted by
+    bincount (skimage's np.histogram is 5x slower on a page)."""
     lo, hi = float(values.min()), float(values.max())
     bins = np.minimum(((values - lo) * (256 / (hi - lo))).astype(np.intp), 255)
     centres = lo + (np.arange(256) + 0.5) * ((hi - lo) / 256)
-    return np.bincount(bins.ravel(), minlength=256), centres
+    return float(threshold_otsu(hist=(np.bincount(bins.ravel(), minlength=256), centres)))
 
 
 MIN_DESKEW = 1.0   # degrees; smaller skews are left alone (rotating blurs the strokes slightly)

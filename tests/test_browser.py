@@ -521,7 +521,9 @@ def test_draw_toolbar_clears_the_slider_and_feature_maps_stay_large_on_a_phone(b
     slider = page.get_by_test_id("stSlider").filter(has_text="Pen width").bounding_box()
     assert toolbar["y"] >= slider["y"] + slider["height"], (toolbar, slider)
     maps = page.locator(".st-key-feature_maps img")
-    maps.first.wait_for()
+    # Measured once all 32 have loaded: a busy machine lays out an image before its pixels arrive.
+    page.wait_for_function("() => { const imgs = document.querySelectorAll('.st-key-feature_maps img');"
+                           " return imgs.length === 32 && [...imgs].every(i => i.complete && i.naturalWidth > 0) }")
     widths = maps.evaluate_all("imgs => imgs.map(i => i.getBoundingClientRect().width)")
     assert len(widths) == 32 and min(widths) >= 48, widths
     page.close()

@@ -40,7 +40,7 @@ from mlcore.initializers import INITIALIZERS
 from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
 from mlcore.ocr.verifier import MAX_CROPS, TRAIN_CROPS, load_verifier, train_verifier
-from mlcore.ocr.verifier import RECIPE as VERIFIER_RECIPE
+from mlcore.ocr.verifier import RECIPES as VERIFIER_RECIPES
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
@@ -554,12 +554,14 @@ def _ocr(args) -> int:
 
 def _add_ocr_verifier(sub) -> None:
     p = sub.add_parser("ocr-verifier", help="train the reader's one-character verifier",
-                       description="Train the network that tells the OCR whether a piece of a wide mark is one "
-                                   "whole character (mlcore.ocr.verifier), on crops composed from the handwriting "
-                                   "data's characters. The shipped one: --out data/models/ocr/verifier.npz.",
+                       description="Train the model that tells the OCR whether a piece of a wide mark is one "
+                                   "whole character (mlcore.ocr.verifier: an MLP and a CNN, trained in turn on the "
+                                   "same crops composed from the handwriting data's characters, averaged). The "
+                                   "shipped one: --out data/models/ocr/verifier.npz.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
-    p.add_argument("--epochs", type=_positive_int, default=VERIFIER_RECIPE.train.epochs, help="passes over the crops")
+    p.add_argument("--epochs", type=_positive_int, default=None,
+                   help="passes over the crops of each network (default: the MLP's 20, the CNN's 6)")
     p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
                    help=f"crops composed for training (10 to {MAX_CROPS}); a tenth as many for validation and test")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")
@@ -569,9 +571,10 @@ def _add_ocr_verifier(sub) -> None:
 
 
 def _ocr_verifier(args) -> int:
-    recipe = replace(VERIFIER_RECIPE, train=replace(VERIFIER_RECIPE.train, epochs=args.epochs, seed=args.seed))
+    recipes = tuple(replace(r, train=replace(r.train, epochs=args.epochs or r.train.epochs, seed=args.seed))
+                    for r in VERIFIER_RECIPES)
     train = partial(train_verifier, n_train=args.crops)
-    return _run_training(args, recipe, train, lambda m: {"accuracy": m["accuracy"], "per_class": m["per_class"]})
+    return _run_training(args, recipes, train, lambda m: {"accuracy": m["accuracy"], "per_class": m["per_class"]})
 
 
 # ---------------------------------------------------------------- download

@@ -15,8 +15,8 @@ def bar(fraction: float, width: int = 24) -> str:
 class ProgressBar(Callback):
     """Redraws one line per batch (at most ~10 times a second) and prints a line per epoch."""
 
-    def __init__(self, epochs: int, stream=None):
-        self.epochs = epochs
+    def __init__(self, epochs: int | None, stream=None):
+        self.epochs = epochs      # None: several networks train in turn, each for its own epochs
         self.stream = stream or sys.stderr
         self._last = 0.0
         self._losses: list[float] = []
@@ -28,13 +28,16 @@ class ProgressBar(Callback):
             return
         self._last = now
         recent = sum(self._losses[-50:]) / len(self._losses[-50:])
-        self.stream.write(f"\repoch {epoch}/{self.epochs} [{bar(batch / n_batches)}] "
+        self.stream.write(f"\r{self._epoch(epoch)} [{bar(batch / n_batches)}] "
                           f"{batch}/{n_batches} loss {recent:.4f}")
         self.stream.flush()
 
+    def _epoch(self, epoch: int) -> str:
+        return f"epoch {epoch}" if self.epochs is None else f"epoch {epoch}/{self.epochs}"
+
     def on_epoch_end(self, record: EpochRecord, network):
         self._losses.clear()
-        parts = [f"epoch {record.epoch}/{self.epochs}", f"loss {record.train_loss:.4f}"]
+        parts = [self._epoch(record.epoch), f"loss {record.train_loss:.4f}"]
         if record.train_acc is not None:
             parts.append(f"acc {record.train_acc:.4f}")
         if record.valid_loss is not None:

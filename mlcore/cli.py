@@ -561,7 +561,9 @@ def _add_ocr_verifier(sub) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--epochs", type=_positive_int, default=None,
-                   help="passes over the crops of each network (default: the MLP's 20, the CNN's 6)")
+                   help="passes over the crops, the same for each network; None: each network's own ("
+                        + ", ".join(f"{r.arch} {r.train.epochs}" for r in VERIFIER_RECIPES)
+                        + "); the progress shows each network's epochs in turn")
     p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
                    help=f"crops composed for training (10 to {MAX_CROPS}); a tenth as many for validation and test")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")

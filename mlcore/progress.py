@@ -16,7 +16,7 @@ class ProgressBar(Callback):
     """Redraws one line per batch (at most ~10 times a second) and prints a line per epoch."""
 
     def __init__(self, epochs: int | None, stream=None):
-        self.epochs = epochs      # None: several networks train in turn, each for its own epochs
+        self.epochs = epochs      # None: no total to show (several trainings in turn, each its own)
         self.stream = stream or sys.stderr
         self._last = 0.0
         self._losses: list[float] = []

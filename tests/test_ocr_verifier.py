@@ -1,4 +1,5 @@
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -178,6 +179,19 @@ def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):
     assert meta["data"]["sizes"]["train"]["n"] == 300
     assert main(["ocr-verifier", "--data-dir", str(data), "--crops", str(verifier.MAX_CROPS + 1)]) == 2
     assert "training crops" in capsys.readouterr().err
+
+
+def test_a_network_that_does_not_complete_ends_the_verifiers_training(monkeypatch):
+    trained = []
+
+    def diverging(crops, recipe, **kwargs):
+        trained.append(recipe.arch)
+        return SimpleNamespace(result=SimpleNamespace(status="diverged"))
+
+    monkeypatch.setattr(verifier, "verifier_dataset", lambda chars, n, seed: "crops")
+    monkeypatch.setattr(verifier, "train_classifier", diverging)
+    assert verifier.train_verifier("chars").result.status == "diverged"
+    assert trained == ["mlp"]          # the CNN is not trained after the MLP diverged, and nothing is averaged
 
 
 def test_a_classifier_is_not_taken_for_a_verifier():

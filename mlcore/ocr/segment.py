@@ -36,7 +36,8 @@ MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks
 PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
 VERIFIER_WEIGHT = 0.6       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
-# so what it can cost a piece is bounded: with the floor, 4.1 at most.
+# so what it can cost a piece is bounded: with the floor, 4.1 at most (more than eight pieces' tolls, yet
+# the MLP in the averaged verifier keeps such letters well above the floor; a floor of 1e-2 did worse).
 VERIFIER_FLOOR = 1e-3
 MERGE_GAP = 0.15            # marks at most this many character heights apart may be pieces of one broken character
 MAX_MERGED = 3              # pieces one broken character is read from, at most

@@ -5,10 +5,11 @@ some class: half an M is a fair 1, an H with a sliver of the next letter still a
 second model that tells one whole character from everything a wrong cut makes: an MLP and a small CNN
 trained on the same crops, their probabilities averaged. The CNN tells pairs, halves and slivers from
 characters far better (touching letters on the validation split's pages: 86.4% read right with the MLP
-alone, 96.8% with both), but calls a few wide single letters surely "not one character", which the MLP
-does not (bench/results/ocr_robustness.md). It learns from
-crops composed of real characters, each split's crops from that split's own characters (so its test
-figures are on characters it never saw):
+alone, 97.1% with both), but calls a few wide single letters surely "not one character", which the MLP
+does not (bench/results/ocr_robustness.md).
+
+The networks learn from crops composed of real characters, each split's crops from that split's own
+characters (so its test figures are on characters it never saw):
 - one character, half of them stretched up to STRETCH wide, as M, W and N are often written;
 - two characters side by side (top-aligned), touching or overlapping by 0-3 px, at heights within 15% of
   each other;
@@ -29,16 +30,15 @@ from pathlib import Path
 import numpy as np
 from skimage.transform import resize
 
-from mlcore.classifier import KIND, ClassifierRecipe, TrainedClassifier, train_classifier
+from mlcore.classifier import ClassifierRecipe, TrainedClassifier, train_classifier
 from mlcore.data.augment import Augmentation
 from mlcore.data.datasets import Dataset, Split
 from mlcore.data.glyphs import SIZE, images_to_rows, ink_box, normalize_glyph, rows_to_images
 from mlcore.data.paths import models_dir
-from mlcore.ensemble import ensemble
+from mlcore.ensemble import combine_classifiers
 from mlcore.metrics import evaluate_splits
-from mlcore.model_io import ModelFileError, load_classifier
+from mlcore.model_io import ModelFileError, SavedModel, load_classifier
 from mlcore.network import Network
-from mlcore.provenance import model_metadata
 from mlcore.training import Callback, TrainConfig
 
 CLASSES = ("not one character", "one character")
@@ -145,18 +145,18 @@ def verifier_dataset(chars: Dataset, n_train: int = TRAIN_CROPS, seed: int = 0) 
 def train_verifier(chars: Dataset, recipes: tuple[ClassifierRecipe, ...] = RECIPES, *, n_train: int = TRAIN_CROPS,
                    command: str | None = None, callbacks: tuple[Callback, ...] = ()) -> TrainedClassifier:
     """The verifier trained on crops composed from `chars` (a handwriting dataset): each recipe's network
-    trained on the same crops (drawn with the first recipe's seed), and with several recipes one model
-    averaging their probabilities, its status the first that did not complete."""
+    trained in turn on the same crops (drawn with the first recipe's seed), then one model averaging their
+    probabilities (an ensemble file, as `python -m mlcore ensemble` writes). A network that does not
+    complete (diverged, stopped) is returned as it is, and no later one trains."""
     crops = verifier_dataset(chars, n_train, seed=recipes[0].train.seed)
-    members = [train_classifier(crops, recipe, command=command, callbacks=callbacks) for recipe in recipes]
-    if len(members) == 1:
-        return members[0]
-    network = ensemble([m.network for m in members])
+    members: list[TrainedClassifier] = []
+    for recipe in recipes:
+        members.append(train_classifier(crops, recipe, command=command, callbacks=callbacks))
+        if members[-1].result.status != "completed" or len(recipes) == 1:
+            return members[-1]
+    network, metadata = combine_classifiers([SavedModel(m.network, m.metadata) for m in members], crops, command)
     predictions, metrics = evaluate_splits(network, crops)
-    metadata = model_metadata(KIND, crops, network, metrics,
-                              {"command": command, "members": [m.metadata["training"] for m in members]})
-    result = next((m.result for m in members if m.result.status != "completed"), members[-1].result)
-    return TrainedClassifier(network, result, metrics, metadata, predictions)
+    return TrainedClassifier(network, members[-1].result, metrics, metadata, predictions)
 
 
 @lru_cache(maxsize=4)

@@ -85,6 +85,12 @@ def faint_pencil(gray: np.ndarray, seed: int = 0, contrast: float = 0.2) -> np.n
     return np.clip(photo, 0.0, 1.0).astype(np.float32)
 
 
+def sun_through_blinds(gray: np.ndarray, brighter: float = 0.15, bands: int = 20) -> np.ndarray:
+    """Stripes of sunlight across the page: every other of `bands` bands `brighter` times as bright."""
+    band = (np.arange(gray.shape[0]) // max(1, gray.shape[0] // bands)) % 2
+    return np.clip(gray * (1.0 + brighter * band[:, None]), 0.0, 1.0).astype(np.float32)
+
+
 CONDITIONS = {
     "rotated +15": lambda g: rotated(g, 15),
     "rotated -15": lambda g: rotated(g, -15),
@@ -92,4 +98,6 @@ CONDITIONS = {
     "JPEG quality 30": jpeg,
     "on a dark desk": on_desk,
     "shadow gradient": shadowed,
+    "faint pencil on grey paper": faint_pencil,
+    "stripes of sunlight": sun_through_blinds,
 }

@@ -29,9 +29,9 @@ from mlcore.ocr.page import (
 )
 from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
-from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode
+from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode, fibres, streaks
 from tests.known_pages import PAPER, written_page
-from tests.photo_conditions import CONDITIONS, hand_shadow, on_desk, shadow_light
+from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, on_desk, shadow_light
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +238,38 @@ def test_unusual_formats_are_normalised(name):
 def test_pages_without_text_read_as_empty(name, model):
     reading = read_page(EMPTY_PAGES[name], model.network, model.classes)
     assert reading.text == "" and reading.characters == []
+
+
+@pytest.mark.parametrize("contrast", [0.15, 0.2, 0.3])
+def test_faint_pencil_is_read(model, contrast):
+    # strokes 15-30% darker than grey paper at 55% light: under the ink floor of a page, or within
+    # reach of only their darkest cores
+    truth = "HELLO WORLD\nAB 12 CD\nXYZ"
+    reading = read_page(faint_pencil(written_page(truth), contrast=contrast), model.network, model.classes)
+    # as the clean page reads: this font's 1 is read as a 7 at some contrasts
+    assert reading.text.count("\n") == 2 and character_accuracy(reading.text, truth) >= 0.9, reading.text
+
+
+@pytest.mark.parametrize("texture", ["fibres", "grain"])
+def test_a_texture_as_strong_as_faint_pencil_is_not_read_as_writing(model, texture):
+    # Marks 20% darker than the paper: enough for the faint floor to find ink (checked), and the reading of
+    # that ink is refused as writing (fibres read as rows of 1s, grain as 4s and Ms).
+    rng = np.random.default_rng(3)
+    shape = (1200, 1600)
+    marks = fibres(rng, shape) if texture == "fibres" else streaks(rng, shape)
+    photo = np.clip(0.8 * (1 - 0.2 * marks) + 0.004 * rng.standard_normal(shape), 0, 1).astype(np.float32)
+    assert ink_map(photo, faint=True).mask.sum() > 10_000
+    assert read_page(photo, model.network, model.classes).text == ""
+
+
+def test_the_papers_noise_is_measured_in_standard_deviations_of_its_brightness():
+    rng = np.random.default_rng(0)
+    paper = np.full((400, 600), 0.55, np.float32)
+    photo = paper + 0.01 * rng.standard_normal(paper.shape).astype(np.float32)
+    everywhere = np.ones(paper.shape, bool)
+    assert page_mod._paper_noise(photo, paper, everywhere) == pytest.approx(0.01 / 0.55, rel=0.05)
+    # clipped at white, the paper's lighter side is out of sight: no faint floor at all
+    assert page_mod._paper_noise(np.minimum(photo + 0.45, 1.0), paper + 0.45, everywhere) == np.inf
 
 
 def test_writing_in_a_hands_shadow_on_a_card_on_a_desk_is_still_on_the_card(model):

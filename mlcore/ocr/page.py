@@ -39,7 +39,13 @@ SHEET_LEAK = 0.05         # the sheet grown over shadows may reach this much mor
 STROKE_SPAN = 3           # the paper is followed over dark features up to this many strokes wide
 MIN_MARK_AREA = 20        # pixels; smaller marks are specks, not strokes to measure
 STROKE_CLOSING = 0.025    # dark strokes narrower than this share of the side are closed over to see the edge
-MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative)
+MIN_INK_CONTRAST = 0.18   # ink must be at least this much darker than the paper (relative); on a faint page:
+FAINT_SHARE = 0.5         # half as dark as the page's strongest marks will do,
+PEAK_PIXELS = 200         # ... their contrast the level this many pixels exceed (a short word has more),
+FAINT_PEAK = 0.14         # ... if that is at least this (an erased board's ghosts and show-through reach 0.13)
+NOISE_MARGIN = 5.0        # ... and this many standard deviations of the paper's noise,
+CLIPPED = 0.05            # ... which is out of sight where this share of the page is clipped at WHITE
+WHITE = 254 / 255
 RULE_LENGTH = 0.25        # a rule runs straight for at least this share of the photo's longest side
 RULE_BLOCK = 8            # pixels of a rule averaged (along it) before its weakest point is taken
 RULE_THICKNESS = 0.01     # a rule is at most this share of the photo's side across it; a band is a page's edge
@@ -266,15 +272,16 @@ def _opening(image: np.ndarray, length: int, axis: int) -> np.ndarray:
     return ndimage.maximum_filter1d(ndimage.minimum_filter1d(image, length, axis=axis), length, axis=axis)
 
 
-def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkMap:
+def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True, faint: bool = False) -> InkMap:
     """The ink of a photo at the working resolution; `rules`: subtract ruled paper's lines (a page,
-    not one character filling the picture, whose long strokes could pass for rules).
+    not one character filling the picture, whose long strokes could pass for rules); `faint`: with the
+    floor of a faint page (_ink_threshold), where the writing may be as faint as the paper is flat.
 
     Found against the paper followed at the scale of the strokes (a shadow's steep edge and dark core,
     a sheet's edge on a desk), their width measured on what a coarse paper estimate shows as ink."""
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
-    if hi - lo < MIN_INK_CONTRAST / 2 or hi < 0.05:
+    if (hi - lo < MIN_INK_CONTRAST / 2 and not faint) or hi < 0.05:
         # One flat colour (a blank page, a covered lens): nothing to read.
         nothing = np.zeros(work.shape, dtype=bool)
         return InkMap(work, np.zeros_like(work), nothing, ~nothing, scale, 1.0)
@@ -282,7 +289,8 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     sheet = find_page(coarse, work)
     first_page = clear_of_edge(sheet)
     rough = _soft_ink(work, coarse, first_page)
-    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page]))
+    noise = _paper_noise(work, coarse, first_page) if faint else None
+    stroke = typical_stroke_width(rough > _ink_threshold(rough[first_page], noise))
     # The closing's maximum is raised by sensor and JPEG noise; where it is brighter than the coarse
     # percentile, the coarse estimate is the better one (where it is darker, a shadow's core).
     paper = np.minimum(paper_at_stroke_scale(work, stroke), coarse)
@@ -290,7 +298,7 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True) -> InkM
     ink = _soft_ink(work, paper, page)
     if rules:
         ink = remove_rules(ink, page)
-    high = _ink_threshold(ink[page])
+    high = _ink_threshold(ink[page], _paper_noise(work, paper, page) if faint else None)
     return InkMap(work, ink, threshold_ink(ink, high), page, scale, high)
 
 
@@ -301,20 +309,59 @@ def _soft_ink(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> np.ndarr
     return ink
 
 
-def _ink_threshold(values: np.ndarray) -> float:
-    """Otsu's threshold between ink and paper noise; the floor keeps a blank page blank."""
-    if values.size == 0 or values.min() == values.max():
+def _ink_threshold(values: np.ndarray, noise: float | None = None) -> float:
+    """Otsu's threshold between ink and paper noise, floored at MIN_INK_CONTRAST, which keeps a blank page
+    blank. Given the paper's `noise` (a faint page), the floor is FAINT_SHARE of the strongest marks'
+    contrast instead (peak_contrast), and there is no ink at all unless that contrast is FAINT_PEAK or more
+    and NOISE_MARGIN standard deviations of the noise."""
+    if values.size == 0 or values.min() == values.max() or (noise is not None and not np.isfinite(noise)):
         return 1.0
-    return max(_otsu(values), MIN_INK_CONTRAST)
+    counts, centres = _histogram(values)
+    floor = MIN_INK_CONTRAST
+    if noise is not None:
+        peak = _peak(counts, centres)
+        if peak < max(FAINT_PEAK, NOISE_MARGIN * noise):
+            return 1.0
+        floor = min(MIN_INK_CONTRAST, FAINT_SHARE * peak)
+    return max(float(threshold_otsu(hist=(counts, centres))), floor)
+
+
+def peak_contrast(ink: InkMap) -> float:
+    """The contrast of the strongest marks on the page: the level PEAK_PIXELS of its pixels exceed."""
+    values = ink.ink[ink.page]
+    return 0.0 if values.size == 0 or values.min() == values.max() else _peak(*_histogram(values))
+
+
+def _peak(counts: np.ndarray, centres: np.ndarray) -> float:
+    from_top = np.cumsum(counts[::-1])   # pixels in each bin or above it, from the top bin down
+    return float(centres[::-1][min(int(np.searchsorted(from_top, PEAK_PIXELS)), len(centres) - 1)])
+
+
+def _paper_noise(work: np.ndarray, paper: np.ndarray, page: np.ndarray) -> float:
+    """How far `work` strays from the `paper` estimate on the page, relative to it, in standard deviations
+    of sensor noise and paper texture alike: from the paper's brighter side (what is brighter than its
+    median), which ink never reaches; infinite where that side is out of sight (an overexposed page, CLIPPED
+    of it at white). On every fourth row and column."""
+    on_page = page[::4, ::4]
+    sample, under = work[::4, ::4][on_page], paper[::4, ::4][on_page]
+    if sample.size == 0 or np.mean(sample >= WHITE) > CLIPPED:
+        return float("inf")
+    median, lighter = np.percentile(1.0 - sample / under, [50, 10])
+    return float(median - lighter) / 1.2816   # a normal distribution's 10th percentile is 1.28 sd below its median
 
 
 def _otsu(values: np.ndarray) -> float:
-    """Otsu's threshold of `values` (not all equal) over skimage's 256 bins across their range, counted by
-    bincount (skimage's np.histogram is 5x slower on a page)."""
+    """Otsu's threshold of `values` (not all equal)."""
+    return float(threshold_otsu(hist=_histogram(values)))
+
+
+def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and bin centres of `values` (not all equal) over skimage's 256 bins across their range,
+    counted by bincount (skimage's np.histogram is 5x slower on a page)."""
     lo, hi = float(values.min()), float(values.max())
     bins = np.minimum(((values - lo) * (256 / (hi - lo))).astype(np.intp), 255)
     centres = lo + (np.arange(256) + 0.5) * ((hi - lo) / 256)
-    return float(threshold_otsu(hist=(np.bincount(bins.ravel(), minlength=256), centres)))
+    return np.bincount(bins.ravel(), minlength=256), centres
 
 
 MIN_DESKEW = 1.0   # degrees; smaller skews are left alone (rotating blurs the strokes slightly)

@@ -9,7 +9,16 @@ import numpy as np
 from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.image_io import ImageLoadError, load_photo
 from mlcore.ocr.layout import Layout, layout
-from mlcore.ocr.page import MIN_DESKEW, WORK_SIDE, InkMap, deskew, ink_map, threshold_ink
+from mlcore.ocr.page import (
+    MIN_DESKEW,
+    MIN_INK_CONTRAST,
+    WORK_SIDE,
+    InkMap,
+    deskew,
+    ink_map,
+    peak_contrast,
+    threshold_ink,
+)
 from mlcore.ocr.postprocess import consistent_words, english_lexicon
 from mlcore.ocr.segment import split_touching
 from mlcore.ocr.verifier import load_verifier
@@ -18,6 +27,12 @@ TOP_K = 3
 # A dense handwritten page holds several hundred characters. Thousands of marks mean noise or a
 # texture, whose reading would hold a shared server's core for minutes and say nothing.
 MAX_CHARACTERS = 1500
+# Writing too faint for the ink floor (pencil on grey paper) is read again with a floor of half its strongest
+# marks (page.ink_map's faint), and that reading kept only if it reads as writing does: confidently (the median
+# character's probability at least this), a texture's fibres or grain read as
+WRITING_CONFIDENCE = 0.9
+# ... one or two shapes again and again ("1111 4"), writing with no one character over this share of them.
+WRITING_SAME = 0.5
 
 
 @dataclass
@@ -118,6 +133,37 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
+    options = dict(loaded_scale=loaded_scale, correct_words=correct_words, lexicon=lexicon, verify_cuts=verify_cuts)
+    reading = read_ink(ink, network, classes, **options)
+    if peak_contrast(ink) >= 2 * MIN_INK_CONTRAST:
+        return reading
+    faint = _faint_reading(ink_map(gray, work_side, faint=True), network, classes, options)
+    return faint if faint is not None and _sureness(faint) > _sureness(reading) else reading
+
+
+def _sureness(reading: PageReading) -> float:
+    """How much of a page a reading is sure of: its characters' probabilities summed."""
+    return sum(c.confidence for c in reading.characters)
+
+
+def _faint_reading(ink: InkMap, network, classes, options: dict) -> PageReading | None:
+    """The reading of a faint page's ink, if it reads as writing (WRITING_CONFIDENCE, WRITING_SAME)."""
+    if not ink.mask.any():
+        return None
+    try:
+        reading = read_ink(ink, network, classes, **options)
+    except ImageLoadError:   # thousands of marks: a texture
+        return None
+    if len(reading.characters) < 2:
+        return None
+    confidence = np.median([c.confidence for c in reading.characters])
+    _, same = np.unique([c.label for c in reading.characters], return_counts=True)
+    return reading if confidence >= WRITING_CONFIDENCE and same.max() <= WRITING_SAME * same.sum() else None
+
+
+def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_words: bool = True,
+             lexicon: bool = True, verify_cuts: bool = True) -> PageReading:
+    """read_page from the ink map on: `loaded_scale` is the loaded photo's pixels per original pixel."""
     lay, ink_image, to_work, skew = _straightened(ink)
     marks = sum(len(line) for line in lay.lines)
     if marks > MAX_CHARACTERS:

@@ -28,11 +28,11 @@ TOP_K = 3
 # texture, whose reading would hold a shared server's core for minutes and say nothing.
 MAX_CHARACTERS = 1500
 # Writing too faint for the ink floor (pencil on grey paper) is read again with a floor of half its strongest
-# marks (page.ink_map's faint), and that reading kept only if it reads as writing does: confidently (the median
-# character's probability at least this), a texture's fibres or grain read as
-WRITING_CONFIDENCE = 0.9
-# ... one or two shapes again and again ("1111 4"), writing with no one character over this share of them.
-WRITING_SAME = 0.5
+# marks (page.ink_map's faint); that reading is kept only if it reads as writing does. Textures that faint
+# passes (fibres, grain) read unsure, at medians of 0.33-0.81, and as one or two shapes again and again
+# ("1111 4", 50-70% one label); writing at medians of 0.96-1.00, its commonest character 3-27% of them.
+WRITING_CONFIDENCE = 0.9   # the median character's probability, at least
+WRITING_SAME = 0.5         # the share of the characters one label may have, at most
 
 
 @dataclass
@@ -130,6 +130,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     lets a word that reads almost like an English word become that word. verify_cuts weighs where
     touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier,
     and joins the marks of characters broken apart (only where the verifier doubts a mark is whole).
+    A page whose strongest marks are under twice the ink floor is read a second time with the floor of
+    faint writing, and that reading kept if it reads as writing and is sure of more (_faint_reading).
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)

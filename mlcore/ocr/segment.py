@@ -34,7 +34,7 @@ MAX_TALL = 1.6              # a mark taller than this many character heights is 
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
 MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks: a bound on a hostile photo's cost
 PIECE_TOLL = 0.5            # log-probability each extra piece must earn (cutting a W into VV must pay)
-VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the classifier's (chosen on valid: 0.6 / 0.8 / 1.0)
+VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
 # so what it can cost a piece is bounded: with the floor, 4.1 at most (more than eight pieces' tolls, yet
 # the MLP in the averaged verifier keeps such letters well above the floor; a floor of 1e-2 did worse).

@@ -131,7 +131,7 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier,
     and joins the marks of characters broken apart (only where the verifier doubts a mark is whole).
     A page whose strongest marks are under twice the ink floor is read a second time with the floor of
-    faint writing, and that reading kept if it reads as writing and is sure of more (_faint_reading).
+    faint writing, and that reading kept if it reads as writing (_faint_reading) and is surer (_surer).
     """
     gray, loaded_scale = (image, 1.0) if isinstance(image, np.ndarray) else load_photo(image, work_side)
     ink = ink_map(gray, work_side)
@@ -140,12 +140,16 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     if peak_contrast(ink) >= 2 * MIN_INK_CONTRAST:
         return reading
     faint = _faint_reading(ink_map(gray, work_side, faint=True), network, classes, options)
-    return faint if faint is not None and _sureness(faint) > _sureness(reading) else reading
+    return faint if faint is not None and _surer(faint, reading) else reading
 
 
-def _sureness(reading: PageReading) -> float:
-    """How much of a page a reading is sure of: its characters' probabilities summed."""
-    return sum(c.confidence for c in reading.characters)
+def _surer(faint: PageReading, first: PageReading) -> bool:
+    """Whether the faint reading is sure of more of the page (its characters' probabilities summed) and
+    as sure of each character on average: one that adds the writing the first missed, not faint clutter
+    beside it (show-through from a sheet's back, fibres), which the writing read with it carries past
+    the test of what reads as writing, and which the sum alone rewards."""
+    sure, first_sure = ([c.confidence for c in r.characters] for r in (faint, first))
+    return sum(sure) > sum(first_sure) and (not first_sure or np.mean(sure) >= np.mean(first_sure))
 
 
 def _faint_reading(ink: InkMap, network, classes, options: dict) -> PageReading | None:

@@ -18,6 +18,10 @@
   or columns, within about a degree; a page photographed more askew keeps them).
 - Ink is what is clearly darker than the paper around it, thresholded with
   hysteresis so that faint parts of a stroke stay attached to its dark parts.
+  Asked for a faint page's ink (pencil on grey paper, under the floor that keeps
+  a blank sheet blank), the floor is half its strongest marks' contrast, never
+  where an erased board's ghosts lie nor within the paper's own noise; whether
+  what it finds is writing, the reader judges (mlcore.ocr.reader).
 """
 from __future__ import annotations
 

@@ -424,7 +424,7 @@ def _ensemble(args) -> int:
     models = [load_classifier(path) for path in args.models]
     name = args.dataset or models[0].metadata.get("data", {}).get("dataset")
     dataset = load_dataset(name, args.data_dir, seed=args.split_seed)
-    network, metadata = combine_classifiers(models, dataset, _invocation(args))
+    network, metadata, _ = combine_classifiers(models, dataset, _invocation(args))
     save_model(args.out, network, metadata)
     _print_json({"model": network.describe(), "saved": str(args.out),
                  **{split: _accuracies(m) for split, m in metadata["metrics"].items()}})

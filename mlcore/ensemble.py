@@ -150,9 +150,10 @@ def members(network: Network) -> list[Network]:
     return [network]
 
 
-def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Network, dict]:
-    """An ensemble of saved classifiers (model_io.SavedModel) trained on `dataset`, and the metadata
-    its file records: the members' own training commands, and its metrics on every split."""
+def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Network, dict, dict]:
+    """An ensemble of saved classifiers (model_io.SavedModel) trained on `dataset`, the metadata its file
+    records (the members' own training commands, and its metrics on every split), and its predicted class
+    of each sample of every split."""
     classes = {tuple(m.classes) for m in models}
     if len(classes) != 1 or tuple(dataset.classes) not in classes:
         raise ValueError(f"ensemble members must have the same classes as the {dataset.name!r} dataset")
@@ -163,9 +164,9 @@ def combine_classifiers(models, dataset, command: str | None = None) -> tuple[Ne
         raise ValueError(f"the members were not all trained on this {dataset.name!r} data and split "
                          "(their recorded data fingerprints differ from it)")
     network = ensemble([m.network for m in models])
-    _, metrics = evaluate_splits(network, dataset)
+    predictions, metrics = evaluate_splits(network, dataset)
     training = {"command": command, "ensemble_of": [m.metadata.get("training", {}).get("command") for m in models]}
     metadata = model_metadata(CLASSIFIER, dataset, network, metrics, training)
     metadata["members"] = [{"description": m.network.describe(), "metrics": m.metadata.get("metrics", {})}
                            for m in models]
-    return network, metadata
+    return network, metadata, predictions

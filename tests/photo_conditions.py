@@ -76,12 +76,16 @@ def shadowed(gray: np.ndarray) -> np.ndarray:
     return (gray * (1.0 - 0.55 * ramp)).astype(np.float32)
 
 
+def darkness(gray: np.ndarray) -> np.ndarray:
+    """How much darker than its paper (the 95th percentile) each pixel of a page is: 0 paper, 1 black."""
+    return np.clip(1.0 - gray / np.percentile(gray, 95), 0.0, 1.0)
+
+
 def faint_pencil(gray: np.ndarray, seed: int = 0, contrast: float = 0.2) -> np.ndarray:
     """Pencil on grey paper: the writing `contrast` times as dark, against paper at 55% light, as it was
     against its own paper (a pencil stroke 20% darker than the sheet), with 1% sensor noise."""
     rng = np.random.default_rng(seed)
-    darkness = np.clip(1.0 - gray / np.percentile(gray, 95), 0.0, 1.0)
-    photo = 0.55 * (1.0 - contrast * darkness) + 0.01 * rng.standard_normal(gray.shape)
+    photo = 0.55 * (1.0 - contrast * darkness(gray)) + 0.01 * rng.standard_normal(gray.shape)
     return np.clip(photo, 0.0, 1.0).astype(np.float32)
 
 

@@ -31,7 +31,7 @@ from mlcore.ocr.reader import read_page
 from mlcore.ocr.scoring import character_accuracy, edit_distance, word_break_accuracy
 from tests.bad_images import BAD, EMPTY_PAGES, UNUSUAL, encode, fibres, streaks
 from tests.known_pages import PAPER, written_page
-from tests.photo_conditions import CONDITIONS, faint_pencil, hand_shadow, on_desk, shadow_light, shrunk
+from tests.photo_conditions import CONDITIONS, darkness, faint_pencil, hand_shadow, on_desk, shadow_light, shrunk
 
 
 @pytest.fixture(scope="module")
@@ -257,8 +257,7 @@ def test_faint_clutter_beside_faint_writing_is_not_read_with_it(pages, model):
     # less sure of each, and the first reading stays (a reviewer's case: three lines of mirrored garbage).
     gray, truth = pages["04_deep.jpg"]
     gray = shrunk(gray, 1400).astype(np.float32)
-    dark = np.clip(1 - gray / np.percentile(gray, 95), 0, 1)
-    back = ndimage.gaussian_filter(np.roll(dark[::-1, ::-1], 37, axis=0), 1.0)
+    back = ndimage.gaussian_filter(np.roll(darkness(gray)[::-1, ::-1], 37, axis=0), 1.0)
     photo = faint_pencil(gray, contrast=0.3) * (1 - 0.15 * back / back.max())
     assert read_page(photo.astype(np.float32), model.network, model.classes).text == truth
 

@@ -36,7 +36,6 @@ from mlcore.data.datasets import Dataset, Split
 from mlcore.data.glyphs import SIZE, images_to_rows, ink_box, normalize_glyph, rows_to_images
 from mlcore.data.paths import models_dir
 from mlcore.ensemble import combine_classifiers
-from mlcore.metrics import evaluate_splits
 from mlcore.model_io import ModelFileError, SavedModel, load_classifier
 from mlcore.network import Network
 from mlcore.training import Callback, TrainConfig
@@ -154,9 +153,9 @@ def train_verifier(chars: Dataset, recipes: tuple[ClassifierRecipe, ...] = RECIP
         members.append(train_classifier(crops, recipe, command=command, callbacks=callbacks))
         if members[-1].result.status != "completed" or len(recipes) == 1:
             return members[-1]
-    network, metadata = combine_classifiers([SavedModel(m.network, m.metadata) for m in members], crops, command)
-    predictions, metrics = evaluate_splits(network, crops)
-    return TrainedClassifier(network, members[-1].result, metrics, metadata, predictions)
+    saved = [SavedModel(m.network, m.metadata) for m in members]
+    network, metadata, predictions = combine_classifiers(saved, crops, command)
+    return TrainedClassifier(network, members[-1].result, metadata["metrics"], metadata, predictions)
 
 
 @lru_cache(maxsize=4)

@@ -138,16 +138,18 @@ def _search(ex, tmp_path, name, space, budget, pruner="median", **kwargs):
 @pytest.mark.slow
 @pytest.mark.real_data
 def test_the_pruner_stops_a_trial_that_falls_behind_and_its_run_is_kept(one_worker, tmp_path):
-    space = (Range("lr", 1e-5, 0.1), Range("activation", choices=("relu", "sigmoid")))
+    space = (Range("lr", 1e-5, 0.1), Range("activation", choices=("relu", "sigmoid")), Range("batch", 5, 32))
     search = _search(one_worker, tmp_path, "pruning", space, Budget(trials=5, epochs=12))
-    # The starting point first (its own lr 0.0175, relu), three more good trials, then one whose learning
-    # rate is far too small to learn in 12 epochs.
+    # The starting point first (its own lr 0.0175, relu, batch 32), three more good trials, then one whose
+    # learning rate is far too small to learn in 12 epochs. Its batches of 5 make each of its epochs last
+    # several times the stop's way to the worker, as a real trial's do (with batches of 32 an epoch here
+    # takes about 0.1 s, and a stop sent after its third could arrive after its last).
     for _ in range(3):
-        search.study.enqueue_trial({"lr": 0.03, "activation": "relu"})
-    search.study.enqueue_trial({"lr": 1e-5, "activation": "sigmoid"})
+        search.study.enqueue_trial({"lr": 0.03, "activation": "relu", "batch": 32})
+    search.study.enqueue_trial({"lr": 1e-5, "activation": "sigmoid", "batch": 5})
     search.run()
     assert search.state == DONE
-    assert search.trials[0].values == {"lr": SMALL.lr, "activation": SMALL.activation}
+    assert search.trials[0].values == {"lr": SMALL.lr, "activation": SMALL.activation, "batch": 32}
     states = [t.state for t in search.trials]
     assert states == ["complete"] * 4 + ["pruned"], [(t.state, t.reason) for t in search.trials]
     slow = search.trials[4]

@@ -144,27 +144,51 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
 
 
 def _surer(faint: PageReading, first: PageReading) -> bool:
-    """Whether the faint reading is sure of more of the page (its characters' probabilities summed) and
-    as sure of each character on average: one that adds the writing the first missed, not faint clutter
-    beside it (show-through from a sheet's back, fibres), which the writing read with it carries past
-    the test of what reads as writing, and which the sum alone rewards."""
+    """Whether the faint reading is sure of more of the page (its characters' probabilities summed), and
+    either as sure of each character on average or what it adds reads as writing itself (_added,
+    _reads_as_writing). Faint clutter beside the writing (show-through from a sheet's back, fibres) rides
+    past the test of the whole reading on the writing read with it, and the sum alone rewards it; the
+    mean alone keeps a first reading of a speck or two ("1", sure of it) over a page of writing."""
     sure, first_sure = ([c.confidence for c in r.characters] for r in (faint, first))
-    return sum(sure) > sum(first_sure) and (not first_sure or np.mean(sure) >= np.mean(first_sure))
+    if sum(sure) <= sum(first_sure):
+        return False
+    if not first_sure or np.mean(sure) >= np.mean(first_sure):
+        return True
+    added = _added(faint.characters, first.characters)
+    return bool(added) and _reads_as_writing(added)
+
+
+def _added(characters: list[Character], before: list[Character]) -> list[Character]:
+    """The characters whose box centre lies in no box of `before` (boxes in the same photo's pixels)."""
+    boxes = np.array([c.box for c in before], dtype=float).reshape(-1, 4)
+    out = []
+    for c in characters:
+        y, x = (c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2
+        inside = (boxes[:, 0] <= y) & (y <= boxes[:, 2]) & (boxes[:, 1] <= x) & (x <= boxes[:, 3])
+        if not inside.any():
+            out.append(c)
+    return out
+
+
+def _reads_as_writing(characters: list[Character]) -> bool:
+    """Read with the confidence of writing (WRITING_CONFIDENCE), not one shape again and again (WRITING_SAME;
+    one character alone is no repetition)."""
+    _, same = np.unique([c.label for c in characters], return_counts=True)
+    return bool(np.median([c.confidence for c in characters]) >= WRITING_CONFIDENCE
+                and same.max() <= max(1.0, WRITING_SAME * same.sum()))
 
 
 def _faint_reading(ink: InkMap, network, classes, options: dict) -> PageReading | None:
-    """The reading of a faint page's ink, if it reads as writing (WRITING_CONFIDENCE, WRITING_SAME)."""
+    """The reading of a faint page's ink, if it reads as writing (_reads_as_writing, two characters or more)."""
     if not ink.mask.any():
         return None
     try:
         reading = read_ink(ink, network, classes, **options)
     except ImageLoadError:   # thousands of marks: a texture
         return None
-    if len(reading.characters) < 2:
+    if len(reading.characters) < 2 or not _reads_as_writing(reading.characters):
         return None
-    confidence = np.median([c.confidence for c in reading.characters])
-    _, same = np.unique([c.label for c in reading.characters], return_counts=True)
-    return reading if confidence >= WRITING_CONFIDENCE and same.max() <= WRITING_SAME * same.sum() else None
+    return reading
 
 
 def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_words: bool = True,

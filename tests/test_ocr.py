@@ -432,6 +432,21 @@ def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     assert "".join(CLASSES[k] for k in pred) == "XQZ"
 
 
+def test_the_english_lexicon_holds_words_as_they_are_written_inflected():
+    from mlcore.ocr.postprocess import english_lexicon
+    lex = english_lexicon(CLASSES)
+
+    def read(word, last):
+        # every letter sure but the last, read D at 0.6 with `last` at 0.35
+        probs = _probs([{c: 0.95} for c in word[:-1]] + [{"D": 0.6, last: 0.35}])
+        return "".join(CLASSES[k] for k in lex.correct(probs, [list(range(len(word)))], probs.argmax(1)))
+
+    # plurals, comparatives and verb forms, which a dictionary of headwords lacks
+    assert [read(w, w[-1]) for w in ("MAPS", "THINGS", "DEEPER", "HOPING")] == ["MAPS", "THINGS", "DEEPER", "HOPING"]
+    assert read("XQZS", "S") == "XQZD"     # no word near: the reading stays
+    assert len(lex) > 100_000
+
+
 def test_a_long_word_read_as_digits_is_offered_the_lexicon_but_short_numbers_are_not():
     from mlcore.ocr.postprocess import LEXICON_MIN_WITH_DIGITS, Lexicon
     lex = Lexicon(["dogs", "sos", "sass"], CLASSES)

@@ -154,7 +154,7 @@ def test_the_pruner_stops_a_trial_that_falls_behind_and_its_run_is_kept(one_work
     assert states == ["complete"] * 4 + ["pruned"], [(t.state, t.reason) for t in search.trials]
     slow = search.trials[4]
     # Not judged in its first fifth of epochs (the warm-up: 2 of 12), pruned at its third, stopped well before
-    # its last (an epoch here takes a fraction of a second, the stop a fraction more).
+    # its last (the stop takes up to a second or so to reach the worker: several of its epochs).
     assert 3 <= slow.epochs < 12 and "pruned after epoch 3" in slow.reason
     stored = search.study.trials
     assert [t.state for t in stored] == [optuna.trial.TrialState.COMPLETE] * 4 + [optuna.trial.TrialState.PRUNED]

@@ -18,6 +18,7 @@ reading's. Nothing here knows the words of any page.
 """
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -115,16 +116,33 @@ class Lexicon:
         return pred
 
 
+_BUILDING = threading.Lock()
+
+
 def english_lexicon(classes) -> Lexicon:
-    """The English words of pyspellchecker's frequency list, built once. Its 160,000 words are those
-    written in subtitles, inflected as they are written ("MAPS", "THINGS", "DEEPER"): a dictionary of
-    headwords has none of those forms, and a word read one letter wrong could become another
-    headword ("MAPD" had no "MAPS" to become)."""
-    return _english(tuple(classes))
+    """The English words of pyspellchecker's frequency list, built once per process (a lock: two visitors'
+    first pages would otherwise build it twice at once). The list counts words in OpenSubtitles as they
+    are written, inflected ("MAPS", "THINGS", "DEEPER"): a dictionary of headwords has none of those
+    forms, and a word read one letter wrong could only become another headword ("MAPD" had no "MAPS" to
+    become). About 128,000 of its 160,000 entries are words of A-Z alone; they include some
+    abbreviations and subtitle slips ("QQ", "LX"), which LEXICON_RATIO keeps from overruling a sure reading."""
+    with _BUILDING:
+        return _english(tuple(classes))
 
 
 @lru_cache(maxsize=2)
 def _english(classes: tuple[str, ...]) -> Lexicon:
     from spellchecker import SpellChecker
 
-    return Lexicon(SpellChecker(language="en", distance=1).word_frequency.dictionary, classes)
+    words = SpellChecker(language="en", distance=1).word_frequency.dictionary
+    return Lexicon([_without_apostrophe(w) for w in words], classes)
+
+
+# The reader has no apostrophe: "DON'T" is read, and written in a page's true text, as "DONT". Only
+# contractions lose theirs: a possessive's "'S" would add a plural-looking word for every name and
+# letter (from "J'S", "JS", and "IS" read with an unsure I became "JS").
+CONTRACTIONS = ("n't", "'re", "'m", "'ll", "'ve", "'d")
+
+
+def _without_apostrophe(word: str) -> str:
+    return word.replace("'", "") if word.endswith(CONTRACTIONS) else word

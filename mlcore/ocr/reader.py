@@ -145,15 +145,18 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
 
 def _surer(faint: PageReading, first: PageReading) -> bool:
     """Whether the faint reading is sure of more of the page (its characters' probabilities summed), and
-    either as sure of each character on average or what it adds reads as writing itself (_added,
-    _reads_as_writing). Faint clutter beside the writing (show-through from a sheet's back, fibres) rides
-    past the test of the whole reading on the writing read with it, and the sum alone rewards it; the
-    mean alone keeps a first reading of a speck or two ("1", sure of it) over a page of writing."""
+    either as sure of each character on average, or, when the first reading is no writing itself (a speck
+    or two read as a "1", surely: the mean alone would keep it over a page), what it adds reads as writing
+    (_added). Faint clutter beside writing the first reading read (show-through from a sheet's back, a
+    stray tick, fibres) rides past the test of the whole reading on that writing, and the sum rewards it;
+    only the mean keeps it out, and so only the mean judges beside a first reading of writing."""
     sure, first_sure = ([c.confidence for c in r.characters] for r in (faint, first))
     if sum(sure) <= sum(first_sure):
         return False
     if not first_sure or np.mean(sure) >= np.mean(first_sure):
         return True
+    if len(first_sure) >= 2 and _reads_as_writing(first.characters):
+        return False
     added = _added(faint.characters, first.characters)
     return bool(added) and _reads_as_writing(added)
 
@@ -172,7 +175,9 @@ def _added(characters: list[Character], before: list[Character]) -> list[Charact
 
 def _reads_as_writing(characters: list[Character]) -> bool:
     """Read with the confidence of writing (WRITING_CONFIDENCE), not one shape again and again (WRITING_SAME;
-    one character alone is no repetition)."""
+    one character alone is no repetition). No characters are no writing."""
+    if not characters:
+        return False
     _, same = np.unique([c.label for c in characters], return_counts=True)
     return bool(np.median([c.confidence for c in characters]) >= WRITING_CONFIDENCE
                 and same.max() <= max(1.0, WRITING_SAME * same.sum()))

@@ -163,14 +163,11 @@ def _surer(faint: PageReading, first: PageReading) -> bool:
 
 def _added(characters: list[Character], before: list[Character]) -> list[Character]:
     """The characters whose box centre lies in no box of `before` (boxes in the same photo's pixels)."""
-    boxes = np.array([c.box for c in before], dtype=float).reshape(-1, 4)
-    out = []
-    for c in characters:
-        y, x = (c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2
-        inside = (boxes[:, 0] <= y) & (y <= boxes[:, 2]) & (boxes[:, 1] <= x) & (x <= boxes[:, 3])
-        if not inside.any():
-            out.append(c)
-    return out
+    top, left, bottom, right = np.array([c.box for c in before], dtype=float).reshape(-1, 4).T
+    boxes = np.array([c.box for c in characters], dtype=float).reshape(-1, 4)
+    y, x = ((boxes[:, 0] + boxes[:, 2]) / 2)[:, None], ((boxes[:, 1] + boxes[:, 3]) / 2)[:, None]
+    inside = (top <= y) & (y <= bottom) & (left <= x) & (x <= right)     # (characters, before)
+    return [c for c, found in zip(characters, inside.any(axis=1)) if not found]
 
 
 def _reads_as_writing(characters: list[Character]) -> bool:

@@ -234,6 +234,15 @@ def test_unusual_formats_are_normalised(name):
     assert gray[40:80, 30:250].mean() < 0.2 and gray[150:].mean() > 0.8  # the bar is dark and at the top
 
 
+def test_an_array_that_is_not_a_gray_image_is_refused_with_what_it_is(model):
+    page = written_page("HELLO")
+    rgb = (np.repeat(page[..., None], 3, axis=2) * 255).astype(np.uint8)
+    for wrong, described in ((rgb, r"shape \(\d+, \d+, 3\) and type uint8"), (rgb[..., 0], "type uint8")):
+        with pytest.raises(ValueError, match=described):
+            read_page(wrong, model.network, model.classes)
+    assert read_page(page, model.network, model.classes).text == "HELLO"     # the same page, as floats
+
+
 @pytest.mark.parametrize("name", sorted(EMPTY_PAGES))
 def test_pages_without_text_read_as_empty(name, model):
     reading = read_page(EMPTY_PAGES[name], model.network, model.classes)

@@ -283,6 +283,9 @@ def ink_map(gray: np.ndarray, side: int = WORK_SIDE, rules: bool = True, faint: 
 
     Found against the paper followed at the scale of the strokes (a shadow's steep edge and dark core,
     a sheet's edge on a desk), their width measured on what a coarse paper estimate shows as ink."""
+    if gray.ndim != 2 or not np.issubdtype(gray.dtype, np.floating):
+        raise ValueError("a photo is read as a gray image, a 2-D float array from 0 (black) to 1 (white), "
+                         f"or as a file; got an array of shape {gray.shape} and type {gray.dtype}")
     work, scale = to_working_resolution(gray, side)
     lo, hi = np.percentile(work, [0.5, 99.5])
     if (hi - lo < MIN_INK_CONTRAST / 2 and not faint) or hi < 0.05:

@@ -116,6 +116,11 @@ class Lexicon:
         return pred
 
 
+# The reader has no apostrophe: "DON'T" is read, and written in a page's true text, as "DONT". Only
+# contractions lose theirs: a possessive's "'S" would add a plural-looking word for every name and
+# letter (from "J'S", "JS", and "IS" read with an unsure I became "JS").
+CONTRACTIONS = ("n't", "'re", "'m", "'ll", "'ve", "'d")
+
 _BUILDING = threading.Lock()
 
 
@@ -136,12 +141,6 @@ def _english(classes: tuple[str, ...]) -> Lexicon:
 
     words = SpellChecker(language="en", distance=1).word_frequency.dictionary
     return Lexicon([_without_apostrophe(w) for w in words], classes)
-
-
-# The reader has no apostrophe: "DON'T" is read, and written in a page's true text, as "DONT". Only
-# contractions lose theirs: a possessive's "'S" would add a plural-looking word for every name and
-# letter (from "J'S", "JS", and "IS" read with an unsure I became "JS").
-CONTRACTIONS = ("n't", "'re", "'m", "'ll", "'ve", "'d")
 
 
 def _without_apostrophe(word: str) -> str:

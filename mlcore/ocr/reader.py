@@ -155,7 +155,7 @@ def _surer(faint: PageReading, first: PageReading) -> bool:
         return False
     if not first_sure or np.mean(sure) >= np.mean(first_sure):
         return True
-    if len(first_sure) >= 2 and _reads_as_writing(first.characters):
+    if _is_writing(first.characters):
         return False
     added = _added(faint.characters, first.characters)
     return bool(added) and _reads_as_writing(added)
@@ -180,17 +180,20 @@ def _reads_as_writing(characters: list[Character]) -> bool:
                 and same.max() <= max(1.0, WRITING_SAME * same.sum()))
 
 
+def _is_writing(characters: list[Character]) -> bool:
+    """Two characters or more that read as writing (_reads_as_writing): a reading of a page, not a speck."""
+    return len(characters) >= 2 and _reads_as_writing(characters)
+
+
 def _faint_reading(ink: InkMap, network, classes, options: dict) -> PageReading | None:
-    """The reading of a faint page's ink, if it reads as writing (_reads_as_writing, two characters or more)."""
+    """The reading of a faint page's ink, if it is writing (_is_writing)."""
     if not ink.mask.any():
         return None
     try:
         reading = read_ink(ink, network, classes, **options)
     except ImageLoadError:   # thousands of marks: a texture
         return None
-    if len(reading.characters) < 2 or not _reads_as_writing(reading.characters):
-        return None
-    return reading
+    return reading if _is_writing(reading.characters) else None
 
 
 def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_words: bool = True,

@@ -173,6 +173,7 @@ def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):
     summary = json.loads(printed.out)
     assert printed.err.count("\repoch 1/1 | loss") == len(verifier.RECIPES) == 2    # both networks trained, in turn
     assert summary["saved"] == str(out) and set(summary["valid"]["per_class"]) == set(verifier.CLASSES)
+    assert summary["message"] == "completed (epochs: mlp 1, cnn 1)" and summary["epochs_run"] == 2
     assert verifier.load_verifier(out).output_shape == (2,)
     meta = load_model(out).metadata
     assert meta["training"]["command"].startswith("python -m mlcore ocr-verifier")

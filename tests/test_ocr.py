@@ -487,6 +487,40 @@ def test_a_long_word_read_as_digits_is_offered_the_lexicon_but_short_numbers_are
     assert read(_probs([{"5": 0.95, "S": 0.04}] * 4)) == "5555"       # sure digits: SASS is far less probable
 
 
+def test_a_word_fits_the_dictionary_when_a_word_of_its_length_is_near_its_reading():
+    from mlcore.ocr.postprocess import Lexicon
+    lex = Lexicon(["over", "we"], CLASSES)
+    assert lex.fits(_probs([{"O": 0.9}, {"V": 0.9}, {"E": 0.9}, {"P": 0.6, "R": 0.3}]))   # OVER half as probable
+    assert not lex.fits(_probs([{"O": 0.9}, {"V": 0.9}, {"E": 0.9}, {"P": 0.99, "R": 0.001}]))
+    assert not lex.fits(_probs([{"W": 0.9}, {"E": 0.9}, {"R": 0.9}]))        # no word of three letters
+    assert not lex.fits(_probs([{"W": 0.9}]))                                # one character is no word
+
+
+class _ByBox:
+    """A stand-in network reading each box (an index, passed through crops_to_rows) as `reads[box]`."""
+    def __init__(self, reads):
+        self.reads = reads
+
+    def predict_proba(self, rows):
+        return np.stack([self.reads[int(r)] for r in rows])
+
+
+def test_a_word_is_parted_the_way_that_reads_as_a_dictionary_word_when_the_best_does_not(monkeypatch):
+    from mlcore.ocr import reader
+    from mlcore.ocr.postprocess import Lexicon
+    monkeypatch.setattr(reader, "crops_to_rows", lambda ink, labels, boxes: (np.array(boxes), None))
+    letters = "WEROVATHSD"
+    sure = {k: _probs([{c: 0.9}])[0] for k, c in enumerate(letters)}
+    sure.update({20: _probs([{"1": 0.9}])[0], 21: _probs([{"4": 0.9}])[0]})
+    choose = reader._dictionary_choice(_ByBox(sure), None, None, Lexicon(["over", "the", "hot"], CLASSES))
+    w, e, r, o, v, a, t, h, s, d = range(len(letters))
+    assert choose([[w, e, r], [o, v, e, r]]) == 1          # WER is no word, OVER is
+    assert choose([[o, v, e, r], [w, e, r]]) == 0          # the best reading is a word: kept
+    assert choose([[w, e, r], [s, d, d]]) == 0             # no reading is a word: the best kept
+    assert choose([[h, a], [t, h, e]]) == 0                # too short to be chosen (MIN_CHOSEN_WORD)
+    assert choose([[20, 21, e], [o, v, e, r]]) == 0        # read with digits (a number, a postcode): kept
+
+
 def test_noise_is_refused_before_thousands_of_marks_are_read(model):
     noise = np.random.default_rng(0).integers(0, 256, (1200, 1600), dtype=np.uint8)
     with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):
@@ -558,6 +592,21 @@ def test_the_best_path_over_cuts_is_the_most_probable_reading():
     score = {(0, 1): -0.2, (1, 3): -0.3, (0, 3): -1.0, (0, 2): -0.4, (2, 3): -0.5}
     assert segment._best_path(bounds, score) == [(0, 1), (1, 3)]
     assert segment._best_path(bounds, {(0, 1): -0.1, (2, 3): -0.1}) == []   # no way across
+
+
+def test_the_best_path_of_each_number_of_pieces_is_found():
+    bounds = np.array([0, 10, 20, 30])
+    score = {(0, 1): -0.2, (1, 3): -0.3, (0, 3): -1.0, (0, 2): -0.4, (2, 3): -0.5, (1, 2): -0.35}
+    paths = segment._best_paths(bounds, score)
+    assert paths.keys() == {1, 2, 3}
+    assert paths[1] == (-1.0, [(0, 3)])
+    assert paths[2][1] == [(0, 1), (1, 3)] and paths[2][0] == pytest.approx(-0.5)      # not (0,2)+(2,3) = -0.9
+    assert paths[3][1] == [(0, 1), (1, 2), (2, 3)] and paths[3][0] == pytest.approx(-1.05)
+
+
+def test_a_words_readings_vary_one_mark_at_a_time_most_probable_first():
+    ways = [[(-1.0, ["a"]), (-2.0, ["a1", "a2"])], [(-0.5, ["b"])], [(-0.5, ["c"]), (-0.6, ["c1", "c2"])]]
+    assert segment._word_readings(ways) == [["a", "b", "c"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
 
 
 def composed_accuracy(model, dataset, letter_gap, condition=None, **reading) -> float:

@@ -116,6 +116,18 @@ class Lexicon:
         return pred
 
 
+    def fits(self, probs: np.ndarray, ratio: float = LEXICON_RATIO) -> bool:
+        """Whether a word of two or more characters, its class probabilities `probs` (n, classes), reads
+        as a dictionary word: the most probable word of its length at least `ratio` times as probable as
+        its most probable reading (what `correct` would take it for)."""
+        candidates = self.by_length.get(len(probs))
+        if len(probs) < 2 or candidates is None:
+            return False
+        logp = np.log(np.clip(probs, 1e-12, None))
+        best = logp[np.arange(len(probs)), candidates].sum(axis=1).max()
+        return bool(best >= logp.max(axis=1).sum() + np.log(ratio))
+
+
 # The reader has no apostrophe: "DON'T" is read, and written in a page's true text, as "DONT". Only
 # contractions lose theirs: a possessive's "'S" would add a plural-looking word for every name and
 # letter (from "J'S", "JS", and "IS" read with an unsure I became "JS").

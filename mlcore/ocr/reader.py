@@ -8,7 +8,7 @@ import numpy as np
 
 from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.image_io import ImageLoadError, load_photo
-from mlcore.ocr.layout import Layout, layout
+from mlcore.ocr.layout import Box, Layout, layout
 from mlcore.ocr.page import (
     MIN_DESKEW,
     MIN_INK_CONTRAST,
@@ -19,7 +19,7 @@ from mlcore.ocr.page import (
     peak_contrast,
     threshold_ink,
 )
-from mlcore.ocr.postprocess import consistent_words, english_lexicon
+from mlcore.ocr.postprocess import Lexicon, consistent_words, english_lexicon
 from mlcore.ocr.segment import split_touching
 from mlcore.ocr.verifier import load_verifier
 
@@ -98,6 +98,27 @@ def _word_indices(word_breaks: list[list[bool]]) -> tuple[list[list[int]], list[
             line_of.append(li)
             word_of.append(w)
     return words, line_of, word_of
+
+
+# The shortest word the dictionary may choose a parting for: it holds hundreds of two-letter entries
+# (abbreviations, "OM", "RN"), which a number or a postcode parted another way reads as.
+MIN_CHOSEN_WORD = 4
+
+
+def _dictionary_choice(network, ink_image: np.ndarray, labels: np.ndarray, lexicon: Lexicon):
+    """How a word whose wide marks may be parted several ways is read (segment.split_touching's `choose`):
+    its most probable reading, unless that reads as no dictionary word and another does (the first such,
+    the most probable of them): touching "OVER" is read "OVER", not "WER"."""
+    letters = np.array([c.isalpha() for c in lexicon.classes])
+
+    def choose(readings: list[list[Box]]) -> int:
+        rows, _ = crops_to_rows(ink_image, labels, [box for reading in readings for box in reading])
+        probs = np.split(network.predict_proba(rows), np.cumsum([len(r) for r in readings])[:-1])
+        if not letters[probs[0].argmax(axis=1)].all():
+            return 0
+        fits = [len(p) >= MIN_CHOSEN_WORD and lexicon.fits(p) for p in probs]
+        return fits.index(True) if any(fits) else 0
+    return choose
 
 
 def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -204,8 +225,10 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     if marks > MAX_CHARACTERS:
         raise ImageLoadError(f"this photo holds {marks} separate marks, more than the {MAX_CHARACTERS} "
                              "characters a handwritten page has: is it a photo of a written page?")
+    choose = (_dictionary_choice(network, ink_image, lay.labels, english_lexicon(classes))
+              if correct_words and lexicon else None)
     lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network,
-                                   load_verifier() if verify_cuts else None)
+                                   load_verifier() if verify_cuts else None, choose)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)

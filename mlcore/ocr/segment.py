@@ -18,6 +18,7 @@ read better joined ("H"), saving a toll.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import reduce
 
@@ -41,6 +42,11 @@ VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the
 VERIFIER_FLOOR = 1e-3
 MERGE_GAP = 0.15            # marks at most this many character heights apart may be pieces of one broken character
 MAX_MERGED = 3              # pieces one broken character is read from, at most
+# A word may be read with one of its wide marks parted another way than the most probable, if that way
+# scores within this much log-probability of it (and the reader's dictionary then chooses: "OV" read as one W
+# scored 1.2 above "OV", and "WER" is no word).
+ALTERNATIVE_MARGIN = 2.0
+MAX_ALTERNATIVES = 3        # ways of parting one mark offered, the most probable included
 MERGE_DOUBT = 0.5           # marks are joined only if the verifier's p(one whole character) of one is below this
 
 
@@ -66,26 +72,38 @@ def _piece(box: Box, own: np.ndarray, a: int, b: int) -> Box | None:
                    left=box.left + a, right=box.left + b)
 
 
-def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[tuple[int, int]]:
-    """The pieces (i, j) between bounds[i] and bounds[j], from the first bound to the last, with the
-    greatest total score (a shortest-path recursion over the bounds, in time linear in the pieces)."""
+Path = list[tuple[int, int]]   # pieces (i, j), each between bounds[i] and bounds[j], left to right
+
+
+def _best_paths(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> dict[int, tuple[float, Path]]:
+    """For each number of pieces, the path of that many pieces (i, j) between bounds[i] and bounds[j], from
+    the first bound to the last, with the greatest total score, and that score (a shortest-path recursion
+    over the bounds and the pieces so far; no way across: empty)."""
     n = len(bounds)
     incoming: dict[int, list[tuple[int, float]]] = {}
     for (i, j), s in sorted(score.items()):
         incoming.setdefault(j, []).append((i, s))
-    best, back = np.full(n, -np.inf), np.zeros(n, dtype=int)
-    best[0] = 0.0
+    best: list[dict[int, tuple[float, int]]] = [{0: (0.0, -1)}] + [{} for _ in range(n - 1)]   # pieces -> (score, from)
     for j in range(1, n):
         for i, s in incoming.get(j, ()):
-            if best[i] + s > best[j]:
-                best[j], back[j] = best[i] + s, i
-    if not np.isfinite(best[-1]):
-        return []
-    path, j = [], n - 1
-    while j > 0:
-        path.append((back[j], j))
-        j = back[j]
-    return path[::-1]
+            for count, (total, _) in best[i].items():
+                if count + 1 not in best[j] or total + s > best[j][count + 1][0]:
+                    best[j][count + 1] = (total + s, i)
+    paths = {}
+    for count, (total, _) in best[-1].items():
+        path, j = [], n - 1
+        for k in range(count, 0, -1):
+            i = best[j][k][1]
+            path.append((i, j))
+            j = i
+        paths[count] = (total, path[::-1])
+    return paths
+
+
+def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> Path:
+    """The pieces of the path with the greatest total score, whatever their number (_best_paths)."""
+    paths = _best_paths(bounds, score)
+    return max(paths.values(), key=lambda p: p[0])[1] if paths else []
 
 
 def _piece_scores(rows: np.ndarray, network, verifier) -> tuple[np.ndarray, np.ndarray | None]:
@@ -100,9 +118,11 @@ def _piece_scores(rows: np.ndarray, network, verifier) -> tuple[np.ndarray, np.n
 
 
 def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier=None,
-               budget: int = MAX_PIECES_READ) -> tuple[list[Box], int]:
-    """The characters a wide mark holds, left to right (the mark itself when it reads best whole, or when
-    parting it would read more than `budget` pieces), and how many pieces were read. `verifier` (a
+               budget: int = MAX_PIECES_READ) -> tuple[list[tuple[float, list[Box]]], int]:
+    """The ways of reading a wide mark as characters, left to right, each with its score, the most
+    probable first: the best parting (the mark itself when it reads best whole, or when parting it would
+    read more than `budget` pieces), then the best of each other number of pieces that scores within
+    ALTERNATIVE_MARGIN of it (MAX_ALTERNATIVES ways at most); and how many pieces were read. `verifier` (a
     network, or None to go without) says how likely each piece is one whole character."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
     bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
@@ -112,11 +132,13 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     pieces = {span: _piece(box, own, bounds[span[0]], bounds[span[1]]) for span in spans}
     pieces = {span: p for span, p in pieces.items() if p is not None}
     if not pieces or len(pieces) > budget:
-        return [box], 0
+        return [(0.0, [box])], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
     score = dict(zip(pieces, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
-    path = _best_path(bounds, score)
-    return ([pieces[span] for span in path] if path else [box]), len(pieces)
+    paths = sorted(_best_paths(bounds, score).values(), key=lambda p: -p[0])[:MAX_ALTERNATIVES]
+    ways = [(total, [pieces[span] for span in path]) for total, path in paths
+            if total >= paths[0][0] - ALTERNATIVE_MARGIN]
+    return ways or [(0.0, [box])], len(pieces)
 
 
 def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:
@@ -174,10 +196,26 @@ def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[in
     return {span: box for span, box in joined.items() if box.width <= SPLIT_WIDTH * char_height}
 
 
+def _word_readings(ways: list[list[tuple[float, list[Box]]]]) -> list[list[Box]]:
+    """A word's readings, the most probable first, from each of its marks' ways of being read (best first,
+    with scores): every mark read its best way, then each other way of one mark, the rest read their best."""
+    best = [options[0] for options in ways]
+    readings = [(sum(score for score, _ in best), [boxes for _, boxes in best])]
+    for m, options in enumerate(ways):
+        for score, boxes in options[1:]:
+            readings.append((readings[0][0] - best[m][0] + score,
+                             [b for _, b in best[:m]] + [boxes] + [b for _, b in best[m + 1:]]))
+    readings.sort(key=lambda r: -r[0])
+    return [[box for boxes in parts for box in boxes] for _, parts in readings]
+
+
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
-                   char_height: float, network, verifier=None) -> tuple[list[list[Box]], list[list[bool]]]:
+                   char_height: float, network, verifier=None,
+                   choose: Callable[[list[list[Box]]], int] | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
     """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
-    and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word)."""
+    and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word).
+    Where a word's wide marks may be parted more than one way, `choose` is given its readings (_word_readings,
+    the most probable first) and says which to keep (None: the most probable)."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
@@ -185,13 +223,15 @@ def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.nda
         for a, b in zip(starts[:-1], starts[1:]):
             word, read = merge_broken(line[a:b], ink, labels, char_height, network, verifier, budget)
             budget -= read
-            chars = []
+            ways = []
             for box in word:
-                parts = [box]
+                options = [(0.0, [box])]
                 if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
-                    parts, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
+                    options, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
                     budget -= read
-                chars += parts
+                ways.append(options)
+            readings = _word_readings(ways)
+            chars = readings[choose(readings) if choose is not None and len(readings) > 1 else 0]
             boxes += chars
             flags += [brk[a]] + [False] * (len(chars) - 1)
         new_lines.append(boxes)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,7 +12,7 @@ from mlcore.data.paths import default_classifier_path
 from mlcore.model_io import ModelFileError, load_model
 from mlcore.ocr import segment, verifier
 from mlcore.ocr.compose import Style
-from mlcore.ocr.layout import components
+from mlcore.ocr.layout import Box, components
 from tests.photo_conditions import broken
 from tests.test_ocr import composed_accuracy
 from tests.tiny_data import tiny_data_dir
@@ -157,6 +158,32 @@ def test_marks_are_joined_within_words_only_and_the_word_breaks_follow():
     assert flags == [[False, True]]
     # Without a verifier nothing is joined.
     assert segment.split_touching([boxes], breaks, ink, labels, 30, _Constant([0.5, 0.5]), None) == ([boxes], breaks)
+
+
+def test_a_words_readings_are_offered_to_be_chosen_among_within_the_pages_budget(monkeypatch):
+    wide = [Box(0, 100 * k, 30, 100 * k + 60, [k + 1]) for k in range(3)]   # three marks two heights wide
+
+    def split_mark(box, *args):      # each mark best read whole (score -1), or parted in two (-1.5)
+        halves = [replace(box, right=box.left + 30), replace(box, left=box.left + 30)]
+        return [(-1.0, [box]), (-1.5, halves)], 4
+
+    monkeypatch.setattr(segment, "split_mark", split_mark)
+    offered = []
+
+    def second(readings):
+        offered.append(readings)
+        return 1
+
+    def read():
+        return segment.split_touching([wide], [[True, False, False]], None, None, 30, None, None, second)
+
+    lines, flags = read()
+    assert [len(r) for r in offered[0]] == [3, 4, 4, 4]     # all whole, then each mark parted in turn
+    assert lines[0] == offered[0][1] and flags == [[True, False, False, False]]
+    # Three marks' pieces (12) and the readings' characters (15) cost 27: with one less, no choice is offered.
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 26)
+    offered.clear()
+    assert read() == ([wide], [[True, False, False]]) and offered == []
 
 
 def test_no_join_is_wider_than_a_mark_the_splitter_would_part_again():

@@ -115,7 +115,6 @@ class Lexicon:
                 pred[word] = candidates[best]
         return pred
 
-
     def fits(self, probs: np.ndarray, ratio: float = LEXICON_RATIO) -> bool:
         """Whether a word of two or more characters, its class probabilities `probs` (n, classes), reads
         as a dictionary word: the most probable word of its length at least `ratio` times as probable as

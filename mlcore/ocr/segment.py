@@ -15,6 +15,11 @@ A dry pen or a fine one breaks a character into several marks side by side (an H
 than MERGE_GAP character heights apart may be joined, scored the same way, when the verifier doubts
 one of them is a whole character; without that doubt, two close whole characters ("14") would often
 read better joined ("H"), saving a toll.
+
+A pair of touching letters may read better as one wider letter ("OV" as W) than as two. So a word's wide
+marks may also be parted their next-best ways (the best parting of each other number of pieces, within
+ALTERNATIVE_MARGIN of the best), one mark at a time, and the caller chooses among the word's readings (the
+reader: the one that makes a dictionary word, when the most probable does not).
 """
 from __future__ import annotations
 
@@ -215,7 +220,8 @@ def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.nda
     """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
     and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word).
     Where a word's wide marks may be parted more than one way, `choose` is given its readings (_word_readings,
-    the most probable first) and says which to keep (None: the most probable)."""
+    the most probable first) and says which to keep (None: the most probable); the characters of all its
+    readings count against the page's MAX_PIECES_READ."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
@@ -230,8 +236,11 @@ def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.nda
                     options, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
                     budget -= read
                 ways.append(options)
-            readings = _word_readings(ways)
-            chars = readings[choose(readings) if choose is not None and len(readings) > 1 else 0]
+            readings, chosen = _word_readings(ways), 0
+            read = sum(len(reading) for reading in readings)
+            if choose is not None and len(readings) > 1 and read <= budget:
+                chosen, budget = choose(readings), budget - read
+            chars = readings[chosen]
             boxes += chars
             flags += [brk[a]] + [False] * (len(chars) - 1)
         new_lines.append(boxes)

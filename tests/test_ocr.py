@@ -493,7 +493,7 @@ def test_a_word_fits_the_dictionary_when_a_word_of_its_length_is_near_its_readin
     assert lex.fits(_probs([{"O": 0.9}, {"V": 0.9}, {"E": 0.9}, {"P": 0.6, "R": 0.3}]))   # OVER half as probable
     assert not lex.fits(_probs([{"O": 0.9}, {"V": 0.9}, {"E": 0.9}, {"P": 0.99, "R": 0.001}]))
     assert not lex.fits(_probs([{"W": 0.9}, {"E": 0.9}, {"R": 0.9}]))        # no word of three letters
-    assert not lex.fits(_probs([{"W": 0.9}]))                                # one character is no word
+    assert not Lexicon(["a"], CLASSES).fits(_probs([{"A": 0.9}]))            # one character is no word
 
 
 class _ByBox:
@@ -509,14 +509,17 @@ def test_a_word_is_parted_the_way_that_reads_as_a_dictionary_word_when_the_best_
     from mlcore.ocr import reader
     from mlcore.ocr.postprocess import Lexicon
     monkeypatch.setattr(reader, "crops_to_rows", lambda ink, labels, boxes: (np.array(boxes), None))
-    letters = "WEROVATHSD"
+    letters = "WEROVATHSDMNI"
     sure = {k: _probs([{c: 0.9}])[0] for k, c in enumerate(letters)}
     sure.update({20: _probs([{"1": 0.9}])[0], 21: _probs([{"4": 0.9}])[0]})
-    choose = reader._dictionary_choice(_ByBox(sure), None, None, Lexicon(["over", "the", "hot"], CLASSES))
-    w, e, r, o, v, a, t, h, s, d = range(len(letters))
+    lexicon = Lexicon(["over", "the", "hot", "man", "ivan"], CLASSES)
+    choose = reader._dictionary_choice(_ByBox(sure), None, None, lexicon)
+    w, e, r, o, v, a, t, h, s, d, m, n, i = range(len(letters))
     assert choose([[w, e, r], [o, v, e, r]]) == 1          # WER is no word, OVER is
+    assert choose([[w, e, r], [s, h, e, d], [o, v, e, r]]) == 2     # the most probable that is a word
     assert choose([[o, v, e, r], [w, e, r]]) == 0          # the best reading is a word: kept
-    assert choose([[w, e, r], [s, d, d]]) == 0             # no reading is a word: the best kept
+    assert choose([[m, a, n], [i, v, a, n]]) == 0          # ... however short
+    assert choose([[w, e, r], [s, h, e, d]]) == 0          # no reading is a word: the best kept
     assert choose([[h, a], [t, h, e]]) == 0                # too short to be chosen (MIN_CHOSEN_WORD)
     assert choose([[20, 21, e], [o, v, e, r]]) == 0        # read with digits (a number, a postcode): kept
 

@@ -180,8 +180,11 @@ def test_a_words_readings_are_offered_to_be_chosen_among_within_the_pages_budget
     lines, flags = read()
     assert [len(r) for r in offered[0]] == [3, 4, 4, 4]     # all whole, then each mark parted in turn
     assert lines[0] == offered[0][1] and flags == [[True, False, False, False]]
-    # Three marks' pieces (12) and the readings' characters (15) cost 27: with one less, no choice is offered.
-    monkeypatch.setattr(segment, "MAX_PIECES_READ", 26)
+    # Three marks' pieces (12) and the readings' boxes, each once (9), cost 21: with one less, no choice.
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 21)
+    offered.clear()
+    assert read()[0] == [offered[0][1]]
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 20)
     offered.clear()
     assert read() == ([wide], [[True, False, False]]) and offered == []
 

@@ -108,11 +108,9 @@ class Lexicon:
             letters = all(self.classes[k].isalpha() for k in pred[word])
             if len(word) < (2 if letters else LEXICON_MIN_WITH_DIGITS) or candidates is None:
                 continue
-            lp = logp[word]
-            scores = lp[np.arange(len(word)), candidates].sum(axis=1)
-            best = int(scores.argmax())
-            if scores[best] >= lp[np.arange(len(word)), pred[word]].sum() + np.log(ratio):
-                pred[word] = candidates[best]
+            best, score = _best_word(logp[word], candidates)
+            if score >= logp[word][np.arange(len(word)), pred[word]].sum() + np.log(ratio):
+                pred[word] = best
         return pred
 
     def fits(self, probs: np.ndarray, ratio: float = LEXICON_RATIO) -> bool:
@@ -123,8 +121,15 @@ class Lexicon:
         if len(probs) < 2 or candidates is None:
             return False
         logp = np.log(np.clip(probs, 1e-12, None))
-        best = logp[np.arange(len(probs)), candidates].sum(axis=1).max()
-        return bool(best >= logp.max(axis=1).sum() + np.log(ratio))
+        return bool(_best_word(logp, candidates)[1] >= logp.max(axis=1).sum() + np.log(ratio))
+
+
+def _best_word(logp: np.ndarray, candidates: np.ndarray) -> tuple[np.ndarray, float]:
+    """Of the dictionary words `candidates` (words, n) of class indices, the most probable under the
+    characters' log-probabilities `logp` (n, classes), and its log-probability."""
+    scores = logp[np.arange(len(logp)), candidates].sum(axis=1)
+    best = int(scores.argmax())
+    return candidates[best], float(scores[best])
 
 
 # The reader has no apostrophe: "DON'T" is read, and written in a page's true text, as "DONT". Only

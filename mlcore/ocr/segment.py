@@ -105,10 +105,17 @@ def _best_paths(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> dict
     return paths
 
 
+def _ranked_paths(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> list[tuple[float, Path]]:
+    """The best path of each number of pieces (_best_paths) with its score, the greatest score first (of
+    two alike, the one of fewer pieces)."""
+    ranked = sorted(_best_paths(bounds, score).items(), key=lambda item: (-item[1][0], item[0]))
+    return [path for _, path in ranked]
+
+
 def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> Path:
-    """The pieces of the path with the greatest total score, whatever their number (_best_paths)."""
-    paths = _best_paths(bounds, score)
-    return max(paths.values(), key=lambda p: p[0])[1] if paths else []
+    """The pieces of the path with the greatest total score, whatever their number (empty: no way across)."""
+    ranked = _ranked_paths(bounds, score)
+    return ranked[0][1] if ranked else []
 
 
 def _piece_scores(rows: np.ndarray, network, verifier) -> tuple[np.ndarray, np.ndarray | None]:
@@ -140,7 +147,7 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
         return [(0.0, [box])], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
     score = dict(zip(pieces, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
-    paths = sorted(_best_paths(bounds, score).values(), key=lambda p: -p[0])[:MAX_ALTERNATIVES]
+    paths = _ranked_paths(bounds, score)[:MAX_ALTERNATIVES]
     ways = [(total, [pieces[span] for span in path]) for total, path in paths
             if total >= paths[0][0] - ALTERNATIVE_MARGIN]
     return ways or [(0.0, [box])], len(pieces)
@@ -205,13 +212,33 @@ def _word_readings(ways: list[list[tuple[float, list[Box]]]]) -> list[list[Box]]
     """A word's readings, the most probable first, from each of its marks' ways of being read (best first,
     with scores): every mark read its best way, then each other way of one mark, the rest read their best."""
     best = [options[0] for options in ways]
-    readings = [(sum(score for score, _ in best), [boxes for _, boxes in best])]
+    readings = [(0.0, [boxes for _, boxes in best])]      # each with its score less the best reading's
     for m, options in enumerate(ways):
         for score, boxes in options[1:]:
-            readings.append((readings[0][0] - best[m][0] + score,
-                             [b for _, b in best[:m]] + [boxes] + [b for _, b in best[m + 1:]]))
-    readings.sort(key=lambda r: -r[0])
+            readings.append((score - best[m][0], [b for _, b in best[:m]] + [boxes] + [b for _, b in best[m + 1:]]))
+    readings.sort(key=lambda r: -r[0])                     # stable: the best reading first on a tie
     return [[box for boxes in parts for box in boxes] for _, parts in readings]
+
+
+def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier,
+                 choose, budget: int) -> tuple[list[Box], int]:
+    """One word's marks with its wide marks parted (split_mark), as `choose` picks among its readings
+    (_word_readings; None: each mark's most probable parting), and how many pieces were read: those
+    parted, and each box of the readings `choose` was given once, if they are within `budget`."""
+    ways, read = [], 0
+    for box in word:
+        options = [(0.0, [box])]
+        if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
+            options, parted = split_mark(box, ink, labels, char_height, network, verifier, budget - read)
+            read += parted
+        ways.append(options)
+    if choose is None or all(len(options) == 1 for options in ways):
+        return [box for options in ways for box in options[0][1]], read
+    readings = _word_readings(ways)
+    offered = len({id(box) for reading in readings for box in reading})
+    if offered > budget - read:
+        return readings[0], read
+    return readings[choose(readings)], read + offered
 
 
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
@@ -220,27 +247,16 @@ def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.nda
     """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
     and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word).
     Where a word's wide marks may be parted more than one way, `choose` is given its readings (_word_readings,
-    the most probable first) and says which to keep (None: the most probable); the characters of all its
-    readings count against the page's MAX_PIECES_READ."""
+    the most probable first) and says which to keep (None: the most probable); the boxes of its readings
+    count against the page's MAX_PIECES_READ, as every piece read does."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []
         starts = [k for k, is_break in enumerate(brk) if k == 0 or is_break] + [len(line)]
         for a, b in zip(starts[:-1], starts[1:]):
-            word, read = merge_broken(line[a:b], ink, labels, char_height, network, verifier, budget)
-            budget -= read
-            ways = []
-            for box in word:
-                options = [(0.0, [box])]
-                if box.width > SPLIT_WIDTH * char_height and box.height <= MAX_TALL * char_height:
-                    options, read = split_mark(box, ink, labels, char_height, network, verifier, budget)
-                    budget -= read
-                ways.append(options)
-            readings, chosen = _word_readings(ways), 0
-            read = sum(len(reading) for reading in readings)
-            if choose is not None and len(readings) > 1 and read <= budget:
-                chosen, budget = choose(readings), budget - read
-            chars = readings[chosen]
+            word, joined = merge_broken(line[a:b], ink, labels, char_height, network, verifier, budget)
+            chars, parted = _parted_word(word, ink, labels, char_height, network, verifier, choose, budget - joined)
+            budget -= joined + parted
             boxes += chars
             flags += [brk[a]] + [False] * (len(chars) - 1)
         new_lines.append(boxes)

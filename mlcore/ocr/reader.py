@@ -20,7 +20,7 @@ from mlcore.ocr.page import (
     threshold_ink,
 )
 from mlcore.ocr.postprocess import Lexicon, consistent_words, english_lexicon
-from mlcore.ocr.segment import split_touching
+from mlcore.ocr.segment import Chooser, split_touching
 from mlcore.ocr.verifier import load_verifier
 
 TOP_K = 3
@@ -100,29 +100,15 @@ def _word_indices(word_breaks: list[list[bool]]) -> tuple[list[list[int]], list[
     return words, line_of, word_of
 
 
-# The shortest word the dictionary may choose a parting for. It holds hundreds of words of two and three
-# letters (abbreviations, "OM", "RN", "CRU"), which one letter parted in two or a pair read as one make
-# ("AT" parted "LIT", "CALL" read "CRU"): on the validation split's touching pages, with words of three
-# letters chosen too, touching letters read 0.7 points worse; with four, as well as before.
-MIN_CHOSEN_WORD = 4
-
-
-def _dictionary_choice(network, ink_image: np.ndarray, labels: np.ndarray, lexicon: Lexicon):
-    """How a word whose wide marks may be parted several ways is read (segment.split_touching's `choose`):
-    its most probable reading, unless that reads as letters that make no dictionary word and another
-    reading of MIN_CHOSEN_WORD characters or more makes one (the most probable such): touching "OVER" is
-    read "OVER", not "WER". Each box is read once, however many readings hold it."""
-    letters = np.array([c.isalpha() for c in lexicon.classes])
-
+def _dictionary_choice(network, ink_image: np.ndarray, labels: np.ndarray, lexicon: Lexicon) -> Chooser:
+    """segment.split_touching's `choose`: each box of a word's readings read once, however many readings
+    hold it, and the reading the dictionary prefers (Lexicon.choose): touching "OVER" is read "OVER", not
+    "WER"."""
     def choose(readings: list[list[Box]]) -> int:
-        boxes = list({id(box): box for reading in readings for box in reading}.values())   # each read once
+        boxes = list({id(box): box for reading in readings for box in reading}.values())
         rows, _ = crops_to_rows(ink_image, labels, boxes)
         read = dict(zip([id(box) for box in boxes], network.predict_proba(rows)))
-        probs = [np.array([read[id(box)] for box in reading]) for reading in readings]
-        if not letters[probs[0].argmax(axis=1)].all() or lexicon.fits(probs[0]):
-            return 0
-        fits = [len(p) >= MIN_CHOSEN_WORD and lexicon.fits(p) for p in probs[1:]]
-        return 1 + fits.index(True) if any(fits) else 0
+        return lexicon.choose([np.array([read[id(box)] for box in reading]) for reading in readings])
     return choose
 
 

@@ -79,6 +79,7 @@ def _piece(box: Box, own: np.ndarray, a: int, b: int) -> Box | None:
 
 
 Path = list[tuple[int, int]]   # pieces (i, j), each between bounds[i] and bounds[j], left to right
+Chooser = Callable[[list[list[Box]]], int]   # which of a word's readings to keep (split_touching)
 
 
 def _best_paths(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> dict[int, tuple[float, Path]]:
@@ -222,7 +223,7 @@ def _word_readings(ways: list[list[tuple[float, list[Box]]]]) -> list[list[Box]]
 
 
 def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier,
-                 choose: Callable[[list[list[Box]]], int] | None, budget: int) -> tuple[list[Box], int]:
+                 choose: Chooser | None, budget: int) -> tuple[list[Box], int]:
     """One word's marks with its wide marks parted (split_mark), as `choose` picks among its readings
     (_word_readings; None: each mark's most probable parting), and how many pieces were read: those
     parted, and each box of the readings `choose` was given once, if they are within `budget`."""
@@ -244,7 +245,7 @@ def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_heig
 
 def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
                    char_height: float, network, verifier=None,
-                   choose: Callable[[list[list[Box]]], int] | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
+                   choose: Chooser | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
     """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
     and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word).
     Where a word's wide marks may be parted more than one way, `choose` is given its readings (_word_readings,

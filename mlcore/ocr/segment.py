@@ -43,9 +43,9 @@ MAX_TALL = 1.6              # a mark taller than this many character heights is 
 MAX_WHOLE = 2.6             # a mark wider than this many character heights is never one character
 MAX_PIECES_READ = 4000      # pieces a page may have read to part and join marks: a bound on a hostile photo's cost
 # The log-probability each extra piece must earn (cutting a W into VV must pay). Chosen on the validation
-# split's pages once pieces were read as letter or digit (_reading_probability): 0.5 read touching letters
-# 0.4 points better, but wide letters at 12 px 0.6 worse, under a fine pen 0.5 and on squared paper 0.3 (an M
-# parted "2V"); 0.7 read best over all the conditions tried.
+# split's pages once pieces were read as letter or digit (_reading_probability): 0.5 read touching and
+# overlapping letters 0.4-0.5 points better, but wide letters at 12 px 0.6 worse, under a fine pen 0.5 and on
+# squared paper 0.3 (an M parted "2V"); 0.7 read best over all the conditions tried.
 PIECE_TOLL = 0.7
 VERIFIER_WEIGHT = 0.8       # the verifier's log-probability's weight beside the classifier's (chosen on valid)
 # The verifier can be sure and wrong (an M written as wide as an "m" was "not one character" at p < 1e-6),

@@ -106,13 +106,17 @@ class Lexicon:
         logp = np.log(np.clip(probs, 1e-12, None))
         for word in words:
             candidates = self.by_length.get(len(word))
-            letters = all(self.classes[k].isalpha() for k in pred[word])
+            letters = self._letters(pred[word])
             if len(word) < (2 if letters else LEXICON_MIN_WITH_DIGITS) or candidates is None:
                 continue
             best, score = _best_word(logp[word], candidates)
             if score >= logp[word][np.arange(len(word)), pred[word]].sum() + np.log(ratio):
                 pred[word] = best
         return pred
+
+    def _letters(self, labels: np.ndarray) -> bool:
+        """Whether every class index in `labels` is a letter."""
+        return all(self.classes[k].isalpha() for k in labels)
 
     def fits(self, probs: np.ndarray, ratio: float = LEXICON_RATIO) -> bool:
         """Whether a word of two or more characters, its class probabilities `probs` (n, classes), reads
@@ -128,7 +132,7 @@ class Lexicon:
         """Which of a word's readings to keep, given each one's class probabilities (n, classes), the most
         probable reading first: that one, unless it reads as letters that make no dictionary word (fits)
         and another reading of MIN_CHOSEN_WORD characters or more makes one (the first such)."""
-        if not all(self.classes[k].isalpha() for k in readings[0].argmax(axis=1)) or self.fits(readings[0]):
+        if not self._letters(readings[0].argmax(axis=1)) or self.fits(readings[0]):
             return 0
         fits = [len(p) >= MIN_CHOSEN_WORD and self.fits(p) for p in readings[1:]]
         return 1 + fits.index(True) if any(fits) else 0

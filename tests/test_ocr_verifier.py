@@ -194,7 +194,7 @@ def test_a_words_readings_are_offered_to_be_chosen_among_within_the_pages_budget
 
 
 def test_no_join_is_wider_than_one_character_may_be():
-    # Five doubtful bars: the fewer the pieces, the better they read, as wide as a character may be (1.5 heights).
+    # Five doubtful bars: the fewer the pieces, the better they read, as wide as a join may be (1.5 heights).
     def joined(width):
         ink, labels, boxes = _bars([3, 3, 3, 3], width=width)
         out, _ = segment.merge_broken(boxes, ink, labels, 30, _Constant([0.5, 0.5]), _Constant([0.9, 0.1]))

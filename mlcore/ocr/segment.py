@@ -38,12 +38,12 @@ from mlcore.ocr.layout import Box
 
 SPLIT_WIDTH = 1.15          # marks wider than this many character heights may hold several characters
 # A piece's width, in character heights. Letters are written wide (an M up to 1.8 of the line's median mark
-# height): with 1.5, 16 of the 52 marks parted wrong on the test split's touching pages held a letter no
-# piece could be. 2.1 read touching and overlapping
-# letters on the validation split's pages 1.1 and 0.8 points better, and no other condition differently; 2.5 less well.
+# height): with 1.5, 16 of the 52 marks parted wrong on the test split's touching pages held a letter no piece
+# could be. 2.1 read touching and overlapping letters on the validation split's pages 1.1 and 0.8 points
+# better and no other condition differently; 1.9, 2.3 and 2.5 read touching 0.4, 0.2 and 0.6 worse than 2.1.
 PIECE_WIDTH = (0.2, 2.1)
-# How wide the marks of one broken character may be together, in character heights: joins are scored without
-# the neighbours' context a parting has, and 2.1 joined more wrongly (blur read 0.3 worse on valid).
+# How wide the marks of one broken character may be together, in character heights (joins as wide as pieces,
+# 2.1, read blur 0.3 worse on the validation split's pages).
 JOIN_WIDTH = 1.5
 MIN_CUT_SPACING = 0.15      # candidate cuts at least this many character heights apart
 MAX_TALL = 1.6              # a mark taller than this many character heights is no line of writing (a shadow)

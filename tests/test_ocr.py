@@ -616,19 +616,20 @@ def test_a_piece_reads_as_probably_as_its_best_letter_and_best_digit_together():
     assert segment._reading_probability(probs) == pytest.approx([1.0, 0.6, 2 / 36])
 
 
+def _touching_and_overlapping_accuracy(model, dataset, texts, seeds) -> float:
+    """composed_accuracy of `texts`, written touching and overlapping by 1-3 px, the mean of the two."""
+    return float(np.mean([composed_accuracy(model, dataset, gap, texts=texts, seeds=seeds)
+                          for gap in ((0.0, 0.0), (-3 / 64, -1 / 64))]))
+
+
 @pytest.mark.real_data
 def test_numbers_written_touching_are_parted_better_for_their_look_alikes_counted(model, real_dataset, monkeypatch):
     # A stroke that reads 1 as much as I paid for it when its best class alone scored it, so "14" read
     # better as one H and "019" as "OM". Numbers of real test characters, touching and overlapping.
     texts = ("CALL 0412 555 019\nGATE 14 ROOM 21", "MEET AT 1910\nFLAT 14 ON 12TH")
-
-    def accuracy():
-        return np.mean([composed_accuracy(model, real_dataset, gap, texts=texts, seeds=range(6))
-                        for gap in ((0.0, 0.0), (-3 / 64, -1 / 64))])
-
-    both = accuracy()
+    both = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
     monkeypatch.setattr(segment, "_reading_probability", lambda probs: probs.max(axis=1))
-    best_class = accuracy()
+    best_class = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
     assert both >= best_class + 0.01, (both, best_class)   # measured: 0.849 against 0.831
 
 
@@ -637,14 +638,9 @@ def test_wide_letters_written_touching_are_parted_off_whole(model, real_dataset,
     # An M or a W may be written 1.8 character heights wide: pieces no wider than 1.5 could not hold it, and
     # its mark was parted some other way. Words of wide letters of real test characters, touching and overlapping.
     texts = ("SWIM WITH MOM\nNEW MOWN WHEAT", "WE WANT 14 MEN\nMAXIMUM WAGE")
-
-    def accuracy():
-        return np.mean([composed_accuracy(model, real_dataset, gap, texts=texts, seeds=range(4))
-                        for gap in ((0.0, 0.0), (-3 / 64, -1 / 64))])
-
-    wide = accuracy()
+    wide = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(4))
     monkeypatch.setattr(segment, "PIECE_WIDTH", (segment.PIECE_WIDTH[0], 1.5))
-    narrow = accuracy()
+    narrow = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(4))
     assert wide >= narrow + 0.01, (wide, narrow)   # measured: 0.896 against 0.863
 
 

@@ -4,13 +4,18 @@ The verifier (mlcore.ocr.verifier) is asked about the pieces mlcore.ocr.segment 
 a mark's thinnest columns, over several marks where a character may be broken. Crops composed by hand
 (pairs, halves, slivers) teach it what a wrong cut looks like, but not which of a mark's candidate cuts
 are the right ones. So pages are composed of a split's own characters (mlcore.ocr.compose), overlapping,
-touching, close and spaced as in SPACINGS, at CHAR_PX high, and read up to their layout; every piece the
-segmenter could score on them (between two of a line's mark edges and candidate cuts, PIECE_WIDTH wide,
-over marks no more than MERGE_GAP apart) is cut and labelled one character when its bounds are where a
-true character's bounds fall (each snapped to the nearest edge or cut; where two characters touch or
-overlap, their shared bound is the one nearest the middle of the overlap).
+touching, close and spaced as in SPACINGS, at CHAR_PX high, and read up to their layout. Every piece between
+two of a line's mark edges and candidate cuts, PIECE_WIDTH wide, over marks no more than MERGE_GAP apart, is
+cut: those the segmenter scores (a wide mark's parts, a mark whole, close marks joined) and more that it
+does not (cuts inside narrow marks, pieces from one mark's edge to a cut in the next), wrong cuts of the
+same kinds. A whole mark wider than PIECE_WIDTH, which the segmenter also scores whole (up to
+segment.MAX_WHOLE), is not among them. A piece is labelled one character when its bounds are where a true
+character's bounds fall (each snapped to the nearest edge or cut; where two characters touch or overlap,
+their shared bound is the one nearest the middle of the overlap).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,14 +29,15 @@ from mlcore.ocr.page import ink_map
 from mlcore.ocr.segment import MERGE_GAP, PIECE_WIDTH, candidate_cuts
 
 # A page's spacing between letters, as a share of the character height (compose.Style.letter_gap),
-# taken in turn: overlapping by 1-3 px at 64 px, touching, close, and as people space them.
+# taken in turn: overlapping (compose truncates the gap to whole pixels: 1-2 px at 64 px), touching, close,
+# and as people space them.
 SPACINGS = ((-3 / 64, -1 / 64), (0.0, 0.0), (-0.02, 0.08), (0.2, 0.4))
 CHAR_PX = (32, 90)           # how high a page's characters are written, in pixels
 WORDS = (2, 5)               # words per line, from 2 up to (not including) 5
 WORD_LENGTH = (2, 7)         # characters per word, from 2 up to (not including) 7
 WORD_KINDS = (0.6, 0.25, 0.15)   # the shares of words of letters, of digits, of both
-# A page yields about 90 pieces; the pages composed for n pieces are bounded (MIN_PAGES + n / PIECES_PER_PAGE),
-# however few a page of these characters turns out to yield.
+# A page yields about 37 pieces of one character, enough for about 90 crops at the verifier's share of them;
+# the pages composed for n crops are bounded (MIN_PAGES + n / PIECES_PER_PAGE), however few a page yields.
 MIN_PAGES, PIECES_PER_PAGE = 10, 10
 
 
@@ -89,14 +95,23 @@ def _piece(line: list[Box], labels: np.ndarray, a: int, b: int, char_height: flo
     return Box(top + int(rows[0]), a, top + int(rows[-1]) + 1, b, own) if len(rows) else None
 
 
-def page_pieces(text: str, split: Split, classes, seed: int, style: Style) -> tuple[np.ndarray, np.ndarray]:
-    """The crop rows (N, 1024) of every piece the segmenter could score on `text` composed of `split`'s
-    characters, and whether each is one true character (N,) bool; none if the layout misses a line."""
+@dataclass(frozen=True)
+class CutPage:
+    """A composed page's pieces, not yet cropped."""
+    ink: np.ndarray          # soft ink at the working resolution (H, W)
+    labels: np.ndarray       # the layout's component labels (H, W)
+    pieces: list[Box]        # every piece the segmenter could score, line by line
+    one: np.ndarray          # (len(pieces),) bool: the piece is one true character
+
+
+def cut_page(text: str, split: Split, classes, seed: int, style: Style) -> CutPage:
+    """Every piece on `text` composed of `split`'s characters that the segmenter could score, and whether
+    each is one true character; none if the layout misses a line."""
     placed = placed_glyphs(text, split.X, split.y, classes, seed, style)
     ink = ink_map(compose_page(text, split.X, split.y, classes, seed, style).mean(axis=2, dtype=np.float32) / 255)
     lay = layout(ink.mask)
     if len(lay.lines) != len(placed):
-        return np.zeros((0, 1024), np.float32), np.zeros(0, bool)
+        return CutPage(ink.ink, lay.labels, [], np.zeros(0, bool))
     low, high = (f * lay.char_height for f in PIECE_WIDTH)
     boxes, one = [], []
     for line, row in zip(lay.lines, placed):
@@ -108,28 +123,65 @@ def page_pieces(text: str, split: Split, classes, seed: int, style: Style) -> tu
                 if piece is not None:
                     boxes.append(piece)
                     one.append((a, b) in truth)
-    rows, _ = crops_to_rows(ink.ink, lay.labels, boxes)
-    return rows, np.array(one, dtype=bool)
+    return CutPage(ink.ink, lay.labels, boxes, np.array(one, dtype=bool))
 
 
-def piece_crops(split: Split, classes, n: int, rng: np.random.Generator, one_share: float) -> Split:
-    """`n` pieces of pages composed of `split`'s characters (page_pieces), `one_share` of them one character,
-    labelled 1 for one character. Raises ValueError if the pages composed hold too few of either."""
-    wanted = {True: round(one_share * n), False: n - round(one_share * n)}
-    found = {k: [np.zeros((0, SIZE * SIZE), dtype=np.float32)] for k in wanted}
+@dataclass(frozen=True)
+class _Recipe:
+    """How one page was composed (cut_page's arguments but the split's), and its pieces of each kind."""
+    text: str
+    seed: int
+    style: Style
+    count: dict[bool, int]
+
+
+def _recipes(split: Split, classes, wanted: dict[bool, int], rng: np.random.Generator) -> list[_Recipe]:
+    """Pages composed until they hold `wanted` pieces of each kind, MIN_PAGES + n / PIECES_PER_PAGE at most."""
+    recipes: list[_Recipe] = []
     present = np.unique(split.y)
-    for page in range(MIN_PAGES + n // PIECES_PER_PAGE):
-        if all(sum(map(len, found[k])) >= wanted[k] for k in found):
+    for page in range(MIN_PAGES + sum(wanted.values()) // PIECES_PER_PAGE):
+        if all(sum(r.count[k] for r in recipes) >= wanted[k] for k in wanted):
             break
         style = Style(char_px=int(rng.integers(*CHAR_PX)), letter_gap=SPACINGS[page % len(SPACINGS)])
         text = random_text(tuple(classes), present, rng)
-        rows, one = page_pieces(text, split, classes, int(rng.integers(2**31)), style)
-        for k in found:
-            found[k].append(rows[one == k])
-    pools = {k: np.concatenate(found[k]) for k in found}
-    if any(len(pools[k]) < wanted[k] for k in found):
+        seed = int(rng.integers(2**31))
+        one = cut_page(text, split, classes, seed, style).one
+        recipes.append(_Recipe(text, seed, style, {k: int(np.sum(one == k)) for k in wanted}))
+    return recipes
+
+
+def _chosen_rows(recipes: list[_Recipe], chosen: dict[bool, np.ndarray], split: Split,
+                 classes) -> dict[bool, np.ndarray]:
+    """The crop rows of the `chosen` pieces of each kind (indices among that kind's pieces of all the pages,
+    in order), in the order chosen. Only they are cropped: a page yields about 550 pieces, 37 of them one
+    character, and cropping them all would hold several times the rows asked for."""
+    rows = {k: np.empty((len(c), SIZE * SIZE), dtype=np.float32) for k, c in chosen.items()}
+    first = dict.fromkeys(chosen, 0)
+    for recipe in recipes:
+        picks = {k: np.flatnonzero((c >= first[k]) & (c < first[k] + recipe.count[k])) for k, c in chosen.items()}
+        if any(len(where) for where in picks.values()):
+            page = cut_page(recipe.text, split, classes, recipe.seed, recipe.style)
+            for k, where in picks.items():
+                kind = [box for box, one in zip(page.pieces, page.one) if one == k]
+                rows[k][where] = crops_to_rows(page.ink, page.labels, [kind[i - first[k]] for i in chosen[k][where]])[0]
+        first = {k: first[k] + recipe.count[k] for k in chosen}
+    return rows
+
+
+def piece_crops(split: Split, classes, n: int, rng: np.random.Generator, one_share: float) -> Split:
+    """`n` pieces of pages composed of `split`'s characters (cut_page), `one_share` of them one character,
+    labelled 1 for one character. The caller bounds `n` (the rows returned are all this allocates). Raises
+    ValueError if the pages composed hold too few of either kind."""
+    if n < 0 or not 0.0 <= one_share <= 1.0:
+        raise ValueError(f"piece_crops needs n >= 0 and one_share in [0, 1], got {n} and {one_share}")
+    wanted = {True: round(one_share * n), False: n - round(one_share * n)}
+    recipes = _recipes(split, classes, wanted, rng)
+    found = {k: sum(r.count[k] for r in recipes) for k in wanted}
+    if any(found[k] < wanted[k] for k in wanted):
         raise ValueError(f"the pages composed of these characters held too few pieces of each kind for {n} crops")
-    X = np.concatenate([pools[k][rng.permutation(len(pools[k]))[:wanted[k]]] for k in (True, False)])
+    chosen = {k: rng.permutation(found[k])[:wanted[k]] for k in (True, False)}
+    rows = _chosen_rows(recipes, chosen, split, classes)
+    X = np.concatenate([rows[True], rows[False]])
     y = np.repeat(np.array([1, 0], dtype=np.int64), [wanted[True], wanted[False]])
     order = rng.permutation(n)
     return Split(X[order], y[order])

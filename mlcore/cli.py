@@ -556,8 +556,8 @@ def _add_ocr_verifier(sub) -> None:
     p = sub.add_parser("ocr-verifier", help="train the reader's one-character verifier",
                        description="Train the model that tells the OCR whether a piece of a wide mark is one "
                                    "whole character (mlcore.ocr.verifier: an MLP and a CNN, trained in turn on the "
-                                   "same crops, composed from the handwriting data's characters and cut from pages "
-                                   "composed of them, averaged). The shipped one: --out data/models/ocr/verifier.npz.",
+                                   "same crops composed from the handwriting data's characters, averaged). The "
+                                   "shipped one: --out data/models/ocr/verifier.npz.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--epochs", type=_positive_int, default=None,
@@ -565,8 +565,7 @@ def _add_ocr_verifier(sub) -> None:
                         + ", ".join(f"{r.arch} {r.train.epochs}" for r in VERIFIER_RECIPES)
                         + "); the progress shows each network's epochs in turn")
     p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
-                   help=f"crops for training (10 to {MAX_CROPS}), a third of them pieces of composed pages; "
-                        "a tenth as many for validation and test")
+                   help=f"crops composed for training (10 to {MAX_CROPS}); a tenth as many for validation and test")
     p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")
     p.add_argument("--out", type=Path, default=None, help="where to save the verifier (.npz)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

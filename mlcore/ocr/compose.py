@@ -82,19 +82,15 @@ def _paper(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
     return 0.86 + 0.06 * (ramp - ramp.min()) / max(np.ptp(ramp), 1e-6)
 
 
-def _check(text: str, y: np.ndarray, classes) -> None:
+def compose_page(text: str, X: np.ndarray, y: np.ndarray, classes, seed: int, style: Style = Style()) -> np.ndarray:
+    """An RGB uint8 photo-like page of `text` (capitals, digits, spaces and newlines), each character a
+    sample of its class from rows X (NIST convention) with labels y indexing `classes`, written in `style`."""
     chars = set(text) - {" ", "\n"}
     if not text.strip() or len(text) > MAX_CHARS:
         raise ValueError(f"a composed page holds 1 to {MAX_CHARS} characters, got {len(text)}")
     absent = sorted(c for c in chars if c not in classes or not np.any(y == classes.index(c)))
     if absent:
         raise ValueError(f"no sample of {', '.join(absent)} to compose the page with")
-
-
-def compose_page(text: str, X: np.ndarray, y: np.ndarray, classes, seed: int, style: Style = Style()) -> np.ndarray:
-    """An RGB uint8 photo-like page of `text` (capitals, digits, spaces and newlines), each character a
-    sample of its class from rows X (NIST convention) with labels y indexing `classes`, written in `style`."""
-    _check(text, y, classes)
     rng = np.random.default_rng(seed)
     placed, height, width = _layout(text, X, y, tuple(classes), rng, style)
     ink = np.zeros((height, width), dtype=np.float32)
@@ -104,21 +100,3 @@ def compose_page(text: str, X: np.ndarray, y: np.ndarray, classes, seed: int, st
     gray = _paper(height, width, rng) * (1.0 - 0.8 * ink) + rng.normal(0.0, 0.015, ink.shape).astype(np.float32)
     tint = np.array([1.0, 0.99, 0.96], dtype=np.float32)   # a warm cast, as under indoor light
     return (np.clip(gray[..., None] * tint, 0.0, 1.0) * 255).round().astype(np.uint8)
-
-
-def placed_glyphs(text: str, X: np.ndarray, y: np.ndarray, classes, seed: int,
-                  style: Style = Style()) -> list[list[tuple[int, int, bool]]]:
-    """Where compose_page, given the same arguments, writes each character: per line, (left, right,
-    whether it starts a word) in the page's pixels."""
-    _check(text, y, classes)
-    placed = iter(_layout(text, X, y, tuple(classes), np.random.default_rng(seed), style)[0])
-    lines = []
-    for line in text.split("\n"):
-        row, starts = [], True
-        for char in line:
-            if char != " ":
-                _, left, glyph = next(placed)
-                row.append((left, left + glyph.shape[1], starts))
-            starts = char == " "
-        lines.append(row)
-    return lines

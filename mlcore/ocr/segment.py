@@ -70,7 +70,7 @@ MAX_ALTERNATIVES = 3        # ways of parting one mark offered, the most probabl
 MERGE_DOUBT = 0.5           # marks are joined only if the verifier's p(one whole character) of one is below this
 
 
-def candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
+def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
     """Column offsets inside a mark (its own ink `own`, (H, W) bool) where its ink is locally thinnest."""
     profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
     w, edge = own.shape[1], PIECE_WIDTH[0] * char_height
@@ -164,7 +164,7 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     ALTERNATIVE_MARGIN of it (MAX_ALTERNATIVES ways at most); and how many pieces were read. `verifier` (a
     network, or None to go without) says how likely each piece is one whole character."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
-    bounds = np.concatenate([[0], candidate_cuts(own, char_height), [box.width]])
+    bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
     low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
     spans = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))
              if low <= bounds[j] - bounds[i] <= high or ((i, j) == (0, len(bounds) - 1) and box.width <= whole)]

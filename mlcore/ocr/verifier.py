@@ -16,14 +16,8 @@ characters (so its test figures are on characters it never saw):
 - a character cut at 30-70% of its width, either side (a 1 or an I too, though half a stroke is still
   one: 3.5% of the train split's characters are that thin, a known flaw of the labels);
 - a character with a sliver (15-35%) of the next one touching it.
-A fifth of these crops, of every kind, are crossed by a rule: on paper ruled a little askew the reader
+A fifth of all crops, of every kind, are crossed by a rule: on paper ruled a little askew the reader
 leaves the rules in, and the marks it must part hold their pieces.
-A third of every split's crops (PAGE_PIECES) are instead pieces cut as the segmenter cuts them from pages
-composed of the split's characters, written touching, overlapping, close and spaced
-(mlcore.ocr.page_pieces): the crops above teach what a wrong cut looks like, these which of a mark's
-candidate cuts are the right ones. With them, on the test split's pages (30 a condition), overlapping letters
-read 90.4% right (89.3% without) and touching ones 91.6% (90.9%); on the validation split's, 93.5% (92.9%)
-and 94.5% (94.7%) (bench/results/ocr_robustness.md).
 Every crop goes through the crop normalisation the reader uses, so the verifier sees what it is asked.
 It trains with the classifiers' augmentation (rotation, scale, shear, shift, stroke width): without it,
 it called a fifth of the wide single letters on the photographed pages "not one character", and parted them.
@@ -44,7 +38,6 @@ from mlcore.data.paths import models_dir
 from mlcore.ensemble import combine_classifiers
 from mlcore.model_io import ModelFileError, SavedModel, load_classifier
 from mlcore.network import Network
-from mlcore.ocr.page_pieces import piece_crops
 from mlcore.training import Callback, FitResult, History, TrainConfig
 
 CLASSES = ("not one character", "one character")
@@ -56,12 +49,9 @@ CUT = (0.3, 0.7)              # where a half is cut, as a share of the character
 SLIVER = (0.15, 0.35)         # how much of the next character a sliver holds
 RULED = 0.2                   # the share of crops crossed by a rule
 RULE_WIDTH = (0.03, 0.08)     # a rule's width, as a share of the crop's height
-PAGE_PIECES = 1 / 3           # the share of each split's crops that are pieces cut from composed pages
-PIECE_ONE_SHARE = 0.4         # the share of those pieces that are one character
-TRAIN_CROPS = 60_000          # crops for training; a tenth as many for validation and for test
+TRAIN_CROPS = 40_000          # crops composed for training; a tenth as many for validation and for test
 # A crop is 4 KB, and training holds several copies of the set (standardised, augmented, in batches):
-# a bound on what one command may allocate. 40,000 crops of the composed kinds were enough (80,000 did no
-# better); 20,000 pieces of pages beside them read touching and overlapping letters on the test split's pages better.
+# a bound on what one command may allocate. 40,000 are enough (80,000 did no better).
 MAX_CROPS = 60_000
 RECIPES = (
     ClassifierRecipe(hidden=(256, 128), activation="relu", init="he", optimizer="adam", lr=1e-3,
@@ -136,14 +126,6 @@ def verifier_crops(split: Split, n: int, rng: np.random.Generator) -> Split:
     return Split(images_to_rows(images), (kinds == "one").astype(np.int64))
 
 
-def _split_crops(split: Split, classes: tuple[str, ...], n: int, rng: np.random.Generator) -> Split:
-    """`n` crops of `split`'s characters: PAGE_PIECES of them pieces of composed pages, the rest composed."""
-    pieces = round(PAGE_PIECES * n)
-    composed = verifier_crops(split, n - pieces, rng)
-    cut = piece_crops(split, classes, pieces, rng, PIECE_ONE_SHARE)
-    return Split(np.concatenate([composed.X, cut.X]), np.concatenate([composed.y, cut.y]))
-
-
 def verifier_dataset(chars: Dataset, n_train: int = TRAIN_CROPS, seed: int = 0) -> Dataset:
     """`n_train` crops for training and a tenth as many for validation and test, each split's from that
     split's characters."""
@@ -154,9 +136,9 @@ def verifier_dataset(chars: Dataset, n_train: int = TRAIN_CROPS, seed: int = 0) 
         raise ValueError(f"{chars.name} has an empty split: the verifier composes crops from every split")
     rng = np.random.default_rng(seed)
     counts = {"train": n_train, "valid": n_train // 10, "test": n_train // 10}
-    splits = {name: _split_crops(split, chars.classes, counts[name], rng) for name, split in chars.splits().items()}
-    return Dataset(f"{chars.name} crops and page pieces, one character or not (data {chars.fingerprint()})",
-                   **splits, classes=CLASSES)
+    splits = {name: verifier_crops(split, counts[name], rng) for name, split in chars.splits().items()}
+    return Dataset(f"{chars.name} crops, one character or not (data {chars.fingerprint()})", **splits,
+                   classes=CLASSES)
 
 
 def train_verifier(chars: Dataset, recipes: tuple[ClassifierRecipe, ...] = RECIPES, *, n_train: int = TRAIN_CROPS,

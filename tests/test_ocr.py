@@ -16,7 +16,7 @@ from mlcore.ocr import page as page_mod
 from mlcore.ocr import segment
 from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
-from mlcore.ocr.layout import layout
+from mlcore.ocr.layout import Box, layout
 from mlcore.ocr.page import (
     clear_of_edge,
     deskew,
@@ -524,6 +524,32 @@ def test_a_word_is_parted_the_way_that_reads_as_a_dictionary_word_when_the_best_
     assert choose([[20, 21, e], [o, v, e, r]]) == 0        # read with digits (a number, a postcode): kept
 
 
+def test_a_word_read_with_a_look_alike_digit_is_judged_as_the_letters_the_word_rule_makes_it():
+    from mlcore.ocr.postprocess import Lexicon
+    lexicon = Lexicon(["quick"], CLASSES)
+    broken_u = _probs([{"Q": 0.7}, {"2": 0.4, "C": 0.3}, {"I": 0.6}, {"I": 0.99}, {"C": 0.99}, {"K": 0.98}])
+    joined = _probs([{"Q": 0.7}, {"U": 0.9}, {"I": 0.99}, {"C": 0.99}, {"K": 0.98}])
+    assert lexicon.choose([broken_u, joined]) == 1      # "Q2IICK" is the letters "QCIICK", no word
+    number = _probs([{"2": 0.9}, {"7": 0.9}, {"1": 0.9}, {"4": 0.9}, {"0": 0.9}])
+    assert lexicon.choose([number, joined]) == 0        # a number stays a number
+
+
+def test_close_marks_are_offered_joined_when_the_join_reads_nearly_as_well(monkeypatch):
+    # A fine pen breaks a U into a C and a stroke 0.25 character heights apart; K stands a height away.
+    def key(box):
+        return box.left * 1000 + box.right
+    monkeypatch.setattr(segment, "crops_to_rows", lambda ink, labels, boxes: (np.array([key(b) for b in boxes]), None))
+    c, stroke, k = Box(0, 0, 100, 60, [1]), Box(0, 85, 100, 100, [2]), Box(0, 200, 100, 280, [3])
+    u = Box(0, 0, 100, 100, [1, 2])
+    marks = {key(c): {"C": 0.6}, key(stroke): {"I": 0.5, "1": 0.5}, key(k): {"K": 0.98}}
+    # Joined, it reads a sure U (better than C and a 1 apart), or nothing in particular: then it is not offered.
+    for reads_u, one_u, offered in (({"U": 0.95}, 0.9, True), ({}, 0.1, False)):
+        network = _ByBox({n: _probs([r])[0] for n, r in {**marks, key(u): reads_u}.items()})
+        verifier = _ByBox({**dict.fromkeys(marks, [0.1, 0.9]), key(u): [1 - one_u, one_u]})
+        joins, read = segment._join_alternatives([c, stroke, k], None, None, 100.0, network, verifier, budget=100)
+        assert read == 3 and joins == ([(0, 2, u)] if offered else [])
+
+
 def test_noise_is_refused_before_thousands_of_marks_are_read(model):
     noise = np.random.default_rng(0).integers(0, 256, (1200, 1600), dtype=np.uint8)
     with pytest.raises(ImageLoadError, match=r"holds \d{4,} separate marks, more than the 1500 characters"):
@@ -646,7 +672,11 @@ def test_wide_letters_written_touching_are_parted_off_whole(model, real_dataset,
 
 def test_a_words_readings_vary_one_mark_at_a_time_most_probable_first():
     ways = [[(-1.0, ["a"]), (-2.0, ["a1", "a2"])], [(-0.5, ["b"])], [(-0.5, ["c"]), (-0.6, ["c1", "c2"])]]
-    assert segment._word_readings(ways) == [["a", "b", "c"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
+    assert segment._word_readings(ways, []) == [["a", "b", "c"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
+    # A join (offered only when it scores at least as well as its marks apart) comes right after the best
+    # reading, before the other partings: merge_broken kept the marks apart, only the dictionary may join them.
+    assert segment._word_readings(ways, [(1, 3, "bc")]) == [
+        ["a", "b", "c"], ["a", "bc"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
 
 
 def composed_accuracy(model, dataset, letter_gap, condition=None, texts=None, seeds=(0,),

@@ -130,9 +130,11 @@ class Lexicon:
 
     def choose(self, readings: list[np.ndarray]) -> int:
         """Which of a word's readings to keep, given each one's class probabilities (n, classes), the most
-        probable reading first: that one, unless it reads as letters that make no dictionary word (fits)
-        and another reading of MIN_CHOSEN_WORD characters or more makes one (the first such)."""
-        if not self._letters(readings[0].argmax(axis=1)) or self.fits(readings[0]):
+        probable reading first: that one, unless it reads as letters (after the word rule: "Q2IICK" is
+        letters) that make no dictionary word (fits) and another reading of MIN_CHOSEN_WORD characters or
+        more makes one (the first such)."""
+        first = readings[0]
+        if not self._letters(consistent_words(first, [list(range(len(first)))])) or self.fits(first):
             return 0
         fits = [len(p) >= MIN_CHOSEN_WORD and self.fits(p) for p in readings[1:]]
         return 1 + fits.index(True) if any(fits) else 0

@@ -20,8 +20,9 @@ read better joined ("H"), saving a toll.
 
 A pair of touching letters may read better as one wider letter ("OV" as W) than as two. So a word's wide
 marks may also be parted their next-best ways (the best parting of each other number of pieces, within
-ALTERNATIVE_MARGIN of the best), one mark at a time, and the caller chooses among the word's readings (the
-reader: the one that makes a dictionary word, when the most probable does not).
+ALTERNATIVE_MARGIN of the best), or its close marks joined though the verifier took each for whole (a fine
+pen's U as "CI"), one change at a time, and the caller chooses among the word's readings (the reader: the
+one that makes a dictionary word, when the most probable does not).
 """
 from __future__ import annotations
 
@@ -68,6 +69,12 @@ MAX_MERGED = 3              # pieces one broken character is read from, at most
 ALTERNATIVE_MARGIN = 2.0
 MAX_ALTERNATIVES = 3        # ways of parting one mark offered, the most probable included
 MERGE_DOUBT = 0.5           # marks are joined only if the verifier's p(one whole character) of one is below this
+# A fine pen breaks a U into "CI" with a gap between, and the verifier may take both for whole characters: so a
+# word may also be read with neighbours up to this many character heights apart joined, when the join scores
+# at least as well as they do apart, and the reader's dictionary chooses ("QCIICK" is read "QUICK"). Joins
+# that score worse are not offered: on a blurred test page "RI" joined read M (verifier 0.07), 1.5 below
+# apart, and "BRING" became "BUNG"; the fine pen's U scored 0.4 and 1.6 above its pieces.
+ALTERNATIVE_GAP = 0.35
 
 
 def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
@@ -237,23 +244,52 @@ def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[in
     return {span: box for span, box in joined.items() if box.width <= JOIN_WIDTH * char_height}
 
 
-def _word_readings(ways: list[list[tuple[float, list[Box]]]]) -> list[list[Box]]:
+def _word_readings(ways: list[list[tuple[float, list[Box]]]],
+                   joins: list[tuple[int, int, Box]]) -> list[list[Box]]:
     """A word's readings, the most probable first, from each of its marks' ways of being read (best first,
-    with scores): every mark read its best way, then each other way of one mark, the rest read their best."""
+    with scores) and the joins of its marks (_join_alternatives): every mark read its best way, then each
+    other way of one mark, or one join (after the first, however well it scores), the rest read their best."""
     best = [options[0] for options in ways]
     readings = [(0.0, [boxes for _, boxes in best])]      # each with its score less the best reading's
     for m, options in enumerate(ways):
         for score, boxes in options[1:]:
             readings.append((score - best[m][0], [b for _, b in best[:m]] + [boxes] + [b for _, b in best[m + 1:]]))
+    for i, j, box in joins:             # never before the marks apart: merge_broken decided those joins
+        readings.append((0.0, [b for _, b in best[:i]] + [[box]] + [b for _, b in best[j:]]))
     readings.sort(key=lambda r: -r[0])                     # stable: the best reading first on a tie
     return [[box for boxes in parts for box in boxes] for _, parts in readings]
+
+
+def _join_alternatives(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network,
+                       verifier, budget: int) -> tuple[list[tuple[int, int, Box]], int]:
+    """The joins of 2 to MAX_MERGED of a word's marks (word[i:j]), each no wider than SPLIT_WIDTH and at most
+    ALTERNATIVE_GAP from the next, together no wider than JOIN_WIDTH, that score at least as well as the
+    marks apart, the best gain first: (i, j, joined box) each; and how many pieces were read (none when more
+    than `budget` would be)."""
+    narrow = [b.width <= SPLIT_WIDTH * char_height for b in word]
+    close = [b.left - a.right <= ALTERNATIVE_GAP * char_height for a, b in zip(word, word[1:])]
+    spans = [(i, j) for i in range(len(word)) for j in range(i + 2, min(len(word), i + MAX_MERGED) + 1)
+             if all(narrow[i:j]) and all(close[i:j - 1])]
+    joined = {span: reduce(Box.merge, word[span[0]:span[1]]) for span in spans}
+    joined = {span: box for span, box in joined.items() if box.width <= JOIN_WIDTH * char_height}
+    marks = sorted({k for i, j in joined for k in range(i, j)})
+    boxes = [word[k] for k in marks] + list(joined.values())
+    if not joined or len(boxes) > budget:
+        return [], 0
+    rows, _ = crops_to_rows(ink, labels, boxes)
+    scores = _piece_scores(rows, network, verifier)[0].tolist()
+    apart = dict(zip(marks, scores))
+    gains = [(score - sum(apart[k] for k in range(i, j)), i, j, box)
+             for ((i, j), box), score in zip(joined.items(), scores[len(marks):])]
+    return [(i, j, box) for gain, i, j, box in sorted(gains, key=lambda g: -g[0]) if gain >= 0.0], len(boxes)
 
 
 def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier,
                  choose: Chooser | None, budget: int) -> tuple[list[Box], int]:
     """One word's marks with its wide marks parted (split_mark), as `choose` picks among its readings
-    (_word_readings; None: each mark's most probable parting), and how many pieces were read: those
-    parted, and each box of the readings `choose` was given once, if they are within `budget`."""
+    (_word_readings, with the joins of its close marks when there is a verifier; None: each mark's most
+    probable parting, nothing joined), and how many pieces were read: those parted and joined, and each box
+    of the readings `choose` was given once, if they are within `budget`."""
     ways, read = [], 0
     for box in word:
         options = [(0.0, [box])]
@@ -261,9 +297,13 @@ def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_heig
             options, parted = split_mark(box, ink, labels, char_height, network, verifier, budget - read)
             read += parted
         ways.append(options)
-    if choose is None or all(len(options) == 1 for options in ways):
+    joins: list[tuple[int, int, Box]] = []
+    if choose is not None and verifier is not None:
+        joins, joined = _join_alternatives(word, ink, labels, char_height, network, verifier, budget - read)
+        read += joined
+    if choose is None or (all(len(options) == 1 for options in ways) and not joins):
         return [box for options in ways for box in options[0][1]], read
-    readings = _word_readings(ways)
+    readings = _word_readings(ways, joins)
     offered = len({id(box) for reading in readings for box in reading})
     if offered > budget - read:
         return readings[0], read

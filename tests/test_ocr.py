@@ -534,20 +534,34 @@ def test_a_word_read_with_a_look_alike_digit_is_judged_as_the_letters_the_word_r
     assert lexicon.choose([number, joined]) == 0        # a number stays a number
 
 
-def test_close_marks_are_offered_joined_when_the_join_reads_nearly_as_well(monkeypatch):
-    # A fine pen breaks a U into a C and a stroke 0.25 character heights apart; K stands a height away.
+def test_close_marks_are_offered_joined_when_the_join_reads_at_least_as_well(monkeypatch):
+    # A fine pen breaks a U into a C and a stroke 0.25 character heights apart; a K follows 0.2 after it, then
+    # a W too wide to be part of a broken character. C, stroke and K together are wider than JOIN_WIDTH.
     def key(box):
         return box.left * 1000 + box.right
     monkeypatch.setattr(segment, "crops_to_rows", lambda ink, labels, boxes: (np.array([key(b) for b in boxes]), None))
-    c, stroke, k = Box(0, 0, 100, 60, [1]), Box(0, 85, 100, 100, [2]), Box(0, 200, 100, 280, [3])
-    u = Box(0, 0, 100, 100, [1, 2])
-    marks = {key(c): {"C": 0.6}, key(stroke): {"I": 0.5, "1": 0.5}, key(k): {"K": 0.98}}
-    # Joined, it reads a sure U (better than C and a 1 apart), or nothing in particular: then it is not offered.
-    for reads_u, one_u, offered in (({"U": 0.95}, 0.9, True), ({}, 0.1, False)):
-        network = _ByBox({n: _probs([r])[0] for n, r in {**marks, key(u): reads_u}.items()})
-        verifier = _ByBox({**dict.fromkeys(marks, [0.1, 0.9]), key(u): [1 - one_u, one_u]})
-        joins, read = segment._join_alternatives([c, stroke, k], None, None, 100.0, network, verifier, budget=100)
-        assert read == 3 and joins == ([(0, 2, u)] if offered else [])
+    word = [Box(0, 0, 100, 60, [1]), Box(0, 85, 100, 100, [2]), Box(0, 120, 100, 200, [3]), Box(0, 210, 100, 340, [4])]
+    u, stroke_k = Box(0, 0, 100, 100, [1, 2]), Box(0, 85, 100, 200, [2, 3])
+    marks = {key(b): r for b, r in zip(word, ({"C": 0.6}, {"I": 0.5, "1": 0.5}, {"K": 0.98}, {"W": 0.99}))}
+
+    def alternatives(reads_u, reads_stroke_k, spare=2):
+        reads = {**marks, key(u): reads_u, key(stroke_k): reads_stroke_k}
+        network = _ByBox({n: _probs([r])[0] for n, r in reads.items()})
+        verifier = _ByBox(dict.fromkeys([*marks, key(u), key(stroke_k)], [0.1, 0.9]))
+        return segment._join_alternatives(word, None, None, 100.0, network, verifier, spare, budget=100)
+
+    sure_u, sure_k = {"U": 0.95}, {"K": 0.99}
+    # Both joins read better than their marks apart (U by 1.2, K by 0.8 in log-probability): the U first.
+    assert alternatives(sure_u, sure_k) == ([(0, 2, u), (1, 3, stroke_k)], 5)
+    # A join reading 0.3 worse than apart (an unsure K) is not offered; nor, below, anything at all when no
+    # joined reading would be as long as the dictionary chooses (spare 0), or the budget is too small.
+    assert alternatives(sure_u, {"K": 0.3, "X": 0.3, "R": 0.3}) == ([(0, 2, u)], 5)
+    assert alternatives(sure_u, sure_k, spare=0) == ([], 0)
+    assert segment._join_alternatives(word, None, None, 100.0, None, None, 2, budget=4) == ([], 0)
+    # A stroke beside a mark wider than SPLIT_WIDTH (a W 1.2 heights wide, which split_mark may part) is
+    # never joined to it, though together they are no wider than JOIN_WIDTH: nothing is even read.
+    wide_w = Box(0, 105, 100, 225, [5])
+    assert segment._join_alternatives([word[1], wide_w], None, None, 100.0, None, None, 2, budget=100) == ([], 0)
 
 
 def test_noise_is_refused_before_thousands_of_marks_are_read(model):
@@ -675,8 +689,9 @@ def test_a_words_readings_vary_one_mark_at_a_time_most_probable_first():
     assert segment._word_readings(ways, []) == [["a", "b", "c"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
     # A join (offered only when it scores at least as well as its marks apart) comes right after the best
     # reading, before the other partings: merge_broken kept the marks apart, only the dictionary may join them.
+    ways.append([(-0.1, ["d"])])
     assert segment._word_readings(ways, [(1, 3, "bc")]) == [
-        ["a", "b", "c"], ["a", "bc"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
+        ["a", "b", "c", "d"], ["a", "bc", "d"], ["a", "b", "c1", "c2", "d"], ["a1", "a2", "b", "c", "d"]]
 
 
 def composed_accuracy(model, dataset, letter_gap, condition=None, texts=None, seeds=(0,),

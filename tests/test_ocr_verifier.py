@@ -193,6 +193,32 @@ def test_a_words_readings_are_offered_to_be_chosen_among_within_the_pages_budget
     assert read() == ([wide], [[True, False, False]]) and offered == []
 
 
+def test_a_words_close_marks_are_offered_joined_to_the_chooser_within_the_pages_budget(monkeypatch):
+    # Five sure whole bars 0.3 character heights apart: too far for merge_broken (MERGE_GAP), close enough to be
+    # offered joined. Each join saves a piece's toll, so all read better joined; pairs only, so that a joined
+    # reading keeps the MIN_CHOSEN_WORD characters the dictionary needs.
+    ink, labels, boxes = _bars([9, 9, 9, 9])
+    offered = []
+
+    def first_join(readings):
+        offered.append(readings)
+        return 1
+
+    def read(choose=first_join):
+        return segment.split_touching([boxes], [[True] + [False] * 4], ink, labels, 30, _Constant([0.5, 0.5]),
+                                      _Constant([0.1, 0.9]), choose)
+
+    lines, flags = read()
+    assert [[len(b.labels) for b in r] for r in offered[0]] == [[1] * 5, [2, 1, 1, 1], [1, 2, 1, 1], [1, 1, 2, 1],
+                                                                [1, 1, 1, 2]]
+    assert lines[0] == offered[0][1] and flags == [[True, False, False, False]]
+    assert read(None) == ([boxes], [[True] + [False] * 4])      # no chooser: nothing joined
+    # The five marks and four joins read (9), then the readings' nine boxes, each once: 18.
+    monkeypatch.setattr(segment, "MAX_PIECES_READ", 17)
+    offered.clear()
+    assert read() == ([boxes], [[True] + [False] * 4]) and offered == []
+
+
 def test_no_join_is_wider_than_one_character_may_be():
     # Five doubtful bars: the fewer the pieces, the better they read, as wide as a join may be (1.5 heights).
     def joined(width):

@@ -20,9 +20,10 @@ read better joined ("H"), saving a toll.
 
 A pair of touching letters may read better as one wider letter ("OV" as W) than as two. So a word's wide
 marks may also be parted their next-best ways (the best parting of each other number of pieces, within
-ALTERNATIVE_MARGIN of the best), or its close marks joined though the verifier took each for whole (a fine
-pen's U as "CI"), one change at a time, and the caller chooses among the word's readings (the reader: the
-one that makes a dictionary word, when the most probable does not).
+ALTERNATIVE_MARGIN of the best), or its close marks joined where merge_broken kept them apart (a fine pen's
+U as "CI", too far apart or too surely whole for it) and the join reads at least as well, one change at a
+time; and the caller chooses among the word's readings (the reader: the one that makes a dictionary word of
+MIN_CHOSEN_WORD characters or more, when the most probable does not).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from scipy import ndimage
 from mlcore.data.classes import is_letter
 from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.layout import Box
+from mlcore.ocr.postprocess import MIN_CHOSEN_WORD
 
 SPLIT_WIDTH = 1.15          # marks wider than this many character heights may hold several characters
 # A piece's width, in character heights. Letters are written wide (an M up to 1.8 of the line's median mark
@@ -232,16 +234,21 @@ def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_hei
     return out + boxes[done:], read
 
 
-def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[int, int], Box]:
-    """The marks run[i:j] that may be one broken character, joined: 2 to MAX_MERGED neighbours, one of
-    which the verifier doubts (`one`: its probability per mark that it is one whole character), together
-    no wider than JOIN_WIDTH. A join wider than SPLIT_WIDTH is offered to split_mark in
-    turn, as any wide mark is (an M broken into an H and a sliver, an N into "HT": with joins no wider than
-    SPLIT_WIDTH, broken strokes on the validation split's pages read 0.7 points worse)."""
-    spans = [(i, j) for i in range(len(run)) for j in range(i + 2, min(len(run), i + MAX_MERGED) + 1)
-             if one[i:j].min() < MERGE_DOUBT]
-    joined = {span: reduce(Box.merge, run[span[0]:span[1]]) for span in spans}
+def _joined(marks: list[Box], joinable: Callable[[int, int], bool], char_height: float) -> dict[tuple[int, int], Box]:
+    """The neighbours marks[i:j], 2 to MAX_MERGED of them, that `joinable(i, j)` allows, joined, where together
+    they are no wider than JOIN_WIDTH. A join wider than SPLIT_WIDTH is offered to split_mark in turn, as any
+    wide mark is (an M broken into an H and a sliver, an N into "HT": with joins no wider than SPLIT_WIDTH,
+    broken strokes on the validation split's pages read 0.7 points worse)."""
+    spans = [(i, j) for i in range(len(marks)) for j in range(i + 2, min(len(marks), i + MAX_MERGED) + 1)
+             if joinable(i, j)]
+    joined = {span: reduce(Box.merge, marks[span[0]:span[1]]) for span in spans}
     return {span: box for span, box in joined.items() if box.width <= JOIN_WIDTH * char_height}
+
+
+def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[int, int], Box]:
+    """The marks run[i:j] that may be one broken character, joined (_joined): those of which the verifier
+    doubts one (`one`: its probability per mark that it is one whole character)."""
+    return _joined(run, lambda i, j: one[i:j].min() < MERGE_DOUBT, char_height)
 
 
 def _word_readings(ways: list[list[tuple[float, list[Box]]]],
@@ -254,24 +261,23 @@ def _word_readings(ways: list[list[tuple[float, list[Box]]]],
     for m, options in enumerate(ways):
         for score, boxes in options[1:]:
             readings.append((score - best[m][0], [b for _, b in best[:m]] + [boxes] + [b for _, b in best[m + 1:]]))
-    for i, j, box in joins:             # never before the marks apart: merge_broken decided those joins
+    for i, j, box in joins:             # never before the marks apart: only the dictionary may join them
         readings.append((0.0, [b for _, b in best[:i]] + [[box]] + [b for _, b in best[j:]]))
     readings.sort(key=lambda r: -r[0])                     # stable: the best reading first on a tie
     return [[box for boxes in parts for box in boxes] for _, parts in readings]
 
 
 def _join_alternatives(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network,
-                       verifier, budget: int) -> tuple[list[tuple[int, int, Box]], int]:
-    """The joins of 2 to MAX_MERGED of a word's marks (word[i:j]), each no wider than SPLIT_WIDTH and at most
-    ALTERNATIVE_GAP from the next, together no wider than JOIN_WIDTH, that score at least as well as the
-    marks apart, the best gain first: (i, j, joined box) each; and how many pieces were read (none when more
-    than `budget` would be)."""
+                       verifier, spare: int, budget: int) -> tuple[list[tuple[int, int, Box]], int]:
+    """The joins (_joined) of a word's marks word[i:j], each no wider than SPLIT_WIDTH and at most
+    ALTERNATIVE_GAP from the next, that leave the word at least as long as the dictionary chooses (`spare`:
+    how many characters it may lose, j - i - 1 at most) and score at least as well as the marks apart, the
+    best gain first: (i, j, joined box) each; and how many pieces were read (none when more than `budget`
+    would be)."""
     narrow = [b.width <= SPLIT_WIDTH * char_height for b in word]
     close = [b.left - a.right <= ALTERNATIVE_GAP * char_height for a, b in zip(word, word[1:])]
-    spans = [(i, j) for i in range(len(word)) for j in range(i + 2, min(len(word), i + MAX_MERGED) + 1)
-             if all(narrow[i:j]) and all(close[i:j - 1])]
-    joined = {span: reduce(Box.merge, word[span[0]:span[1]]) for span in spans}
-    joined = {span: box for span, box in joined.items() if box.width <= JOIN_WIDTH * char_height}
+    joined = _joined(word, lambda i, j: j - i - 1 <= spare and all(narrow[i:j]) and all(close[i:j - 1]),
+                     char_height)
     marks = sorted({k for i, j in joined for k in range(i, j)})
     boxes = [word[k] for k in marks] + list(joined.values())
     if not joined or len(boxes) > budget:
@@ -299,7 +305,8 @@ def _parted_word(word: list[Box], ink: np.ndarray, labels: np.ndarray, char_heig
         ways.append(options)
     joins: list[tuple[int, int, Box]] = []
     if choose is not None and verifier is not None:
-        joins, joined = _join_alternatives(word, ink, labels, char_height, network, verifier, budget - read)
+        spare = sum(len(options[0][1]) for options in ways) - MIN_CHOSEN_WORD
+        joins, joined = _join_alternatives(word, ink, labels, char_height, network, verifier, spare, budget - read)
         read += joined
     if choose is None or (all(len(options) == 1 for options in ways) and not joins):
         return [box for options in ways for box in options[0][1]], read
@@ -315,9 +322,10 @@ def split_touching(lines: list[list[Box]], breaks: list[list[bool]], ink: np.nda
                    choose: Chooser | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
     """Every line's marks with broken characters joined (merge_broken, within words, with a verifier only)
     and wide marks parted (split_mark), and the word breaks to match (a mark's pieces belong to its word).
-    Where a word's wide marks may be parted more than one way, `choose` is given its readings (_word_readings,
-    the most probable first) and says which to keep (None: the most probable); the boxes of its readings
-    count against the page's MAX_PIECES_READ, as every piece read does."""
+    Where a word's wide marks may be parted more than one way, or its close marks joined (with a verifier),
+    `choose` is given its readings (_word_readings, the most probable first) and says which to keep (None: the
+    most probable); the boxes of its readings count against the page's MAX_PIECES_READ, as every piece read
+    does."""
     new_lines, new_breaks, budget = [], [], MAX_PIECES_READ
     for line, brk in zip(lines, breaks):
         boxes, flags = [], []

@@ -208,7 +208,7 @@ def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:
 def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_height: float, network,
                  verifier, budget: int = MAX_PIECES_READ) -> tuple[list[Box], int]:
     """One word's marks, left to right, with the pieces of broken characters joined; and how many pieces
-    were read. Within each run of close marks, neighbours may be joined (_joins) when the verifier doubts
+    were read. Within each run of close marks, neighbours may be joined (_joined) when the verifier doubts
     one of them is a whole character; every way of joining is scored as split_mark scores its pieces,
     and the best path wins. So two close marks that are each a whole character ("1" and "4" written
     close) are not read as one ("H") unless the verifier doubts one of them. Without a verifier
@@ -221,7 +221,7 @@ def merge_broken(boxes: list[Box], ink: np.ndarray, labels: np.ndarray, char_hei
         rows, _ = crops_to_rows(ink, labels, run)
         scores, one = _piece_scores(rows, network, verifier)
         read += len(run)
-        joins = _joins(run, one, char_height)
+        joins = _joined(run, lambda i, j, one=one: one[i:j].min() < MERGE_DOUBT, char_height)
         if not joins or read + len(joins) > budget:
             continue
         rows, _ = crops_to_rows(ink, labels, list(joins.values()))
@@ -243,12 +243,6 @@ def _joined(marks: list[Box], joinable: Callable[[int, int], bool], char_height:
              if joinable(i, j)]
     joined = {span: reduce(Box.merge, marks[span[0]:span[1]]) for span in spans}
     return {span: box for span, box in joined.items() if box.width <= JOIN_WIDTH * char_height}
-
-
-def _joins(run: list[Box], one: np.ndarray, char_height: float) -> dict[tuple[int, int], Box]:
-    """The marks run[i:j] that may be one broken character, joined (_joined): those of which the verifier
-    doubts one (`one`: its probability per mark that it is one whole character)."""
-    return _joined(run, lambda i, j: one[i:j].min() < MERGE_DOUBT, char_height)
 
 
 def _word_readings(ways: list[list[tuple[float, list[Box]]]],

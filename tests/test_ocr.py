@@ -521,7 +521,10 @@ def test_a_word_is_parted_the_way_that_reads_as_a_dictionary_word_when_the_best_
     assert choose([[m, a, n], [i, v, a, n]]) == 0          # ... however short
     assert choose([[w, e, r], [s, h, e, d]]) == 0          # no reading is a word: the best kept
     assert choose([[h, a], [t, h, e]]) == 0                # too short to be chosen (MIN_CHOSEN_WORD)
-    assert choose([[20, 21, e], [o, v, e, r]]) == 0        # read with digits (a number, a postcode): kept
+    assert choose([[20, 21], [o, v, e, r]]) == 0            # a number: kept
+    # Letters and digits ("14E"): letters parted wrong make such tokens, so a reading that is a word wins.
+    assert choose([[20, 21, e], [o, v, e, r]]) == 1
+    assert choose([[20, 21, e], [s, h, e, d]]) == 0        # ... and with none, the token is kept
 
 
 def test_a_word_read_with_a_look_alike_digit_is_judged_as_the_letters_the_word_rule_makes_it():
@@ -684,6 +687,18 @@ def test_wide_letters_written_touching_are_parted_off_whole(model, real_dataset,
     assert wide >= narrow + 0.01, (wide, narrow)   # measured: 0.896 against 0.863
 
 
+@pytest.mark.real_data
+def test_numbers_written_overlapping_are_parted_where_the_verifier_doubts_a_mark_of_ordinary_width(
+        model, real_dataset, monkeypatch):
+    # "14" written overlapping is one mark about 0.9 character heights wide, no wider than an H; the verifier
+    # doubts it is one character. Numbers and words of real test characters, touching and overlapping.
+    texts = ("GATE 14 ROOM 19\nCALL 0141 BY 1910", "FLAT 14 ON 12TH\nMEET AT 1914")
+    doubted = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
+    monkeypatch.setattr(segment, "DOUBT_WIDTH", np.inf)
+    wide_only = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
+    assert doubted >= wide_only + 0.01, (doubted, wide_only)
+
+
 def test_a_words_readings_vary_one_mark_at_a_time_most_probable_first():
     ways = [[(-1.0, ["a"]), (-2.0, ["a1", "a2"])], [(-0.5, ["b"])], [(-0.5, ["c"]), (-0.6, ["c1", "c2"])]]
     assert segment._word_readings(ways, []) == [["a", "b", "c"], ["a", "b", "c1", "c2"], ["a1", "a2", "b", "c"]]
@@ -718,7 +733,8 @@ def test_touching_letters_are_parted_by_what_reads_best_and_clean_pages_are_unch
         return composed_accuracy(model, real_dataset, gap)
 
     parted, clean = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
-    monkeypatch.setattr(segment, "SPLIT_WIDTH", np.inf)   # no mark parted
+    monkeypatch.setattr(segment, "SPLIT_WIDTH", np.inf)   # no mark parted, however wide
+    monkeypatch.setattr(segment, "DOUBT_WIDTH", np.inf)   # or doubted
     monkeypatch.setattr(segment, "MERGE_GAP", -np.inf)    # nor any joined (unbounded joins would read worse)
     whole, clean_whole = accuracy((0.0, 0.0)), accuracy(Style().letter_gap)
     assert parted >= whole + 0.1, (parted, whole)

@@ -245,6 +245,52 @@ def test_a_join_wider_than_a_mark_to_part_is_offered_to_be_parted(monkeypatch):
     assert offered == [three] and [b.labels for b in lines[0]] == [three, boxes[3].labels]
 
 
+class _OneByLeft:
+    """A stand-in verifier whose p(one character) for each box is `ones[box.left]`, with crops_to_rows patched
+    to give each box's left edge as its row."""
+    def __init__(self, ones):
+        self.ones = ones
+
+    def predict_proba(self, rows):
+        one = np.array([self.ones[int(r)] for r in rows])
+        return np.stack([1 - one, one], axis=1)
+
+
+def _marks_of_widths(monkeypatch, widths):
+    """Marks 30 px high, 100 px apart (too far to be joined), `widths` px wide; crops_to_rows gives their left edges."""
+    monkeypatch.setattr(segment, "crops_to_rows", lambda ink, labels, boxes: (np.array([b.left for b in boxes]), None))
+    return [Box(0, 100 * k, 30, 100 * k + w, [k + 1]) for k, w in enumerate(widths)]
+
+
+def test_marks_of_ordinary_width_are_doubted_only_on_a_page_the_verifier_is_sure_of(monkeypatch):
+    # Marks 0.5, 0.8, 0.9, 1.0 and 1.3 character heights wide: the middle three are read (DOUBT_WIDTH to
+    # SPLIT_WIDTH), the narrow one and the wide one are not (split_mark parts the wide one anyway).
+    boxes = _marks_of_widths(monkeypatch, (15, 24, 27, 30, 39))
+
+    def doubted(ones, budget=100):
+        verifier = _OneByLeft(dict(zip((100, 200, 300), ones)))
+        return segment._doubted_marks([boxes[:2], boxes[2:]], None, None, 30, verifier, budget)
+
+    assert doubted([0.95, 0.3, 0.9]) == ({id(boxes[2])}, 3)        # the median mark sure: the doubted one parted
+    assert doubted([0.3, 0.3, 0.9]) == (set(), 3)                  # the median doubted too: small or blurred writing
+    assert doubted([0.95, 0.3, 0.9], budget=2) == (set(), 0)
+    assert segment._doubted_marks([boxes], None, None, 30, None, 100) == (set(), 0)    # no verifier
+
+
+def test_a_doubted_mark_of_ordinary_width_is_offered_to_be_parted(monkeypatch):
+    boxes = _marks_of_widths(monkeypatch, (15, 24, 27, 30, 39))
+    offered = []
+
+    def split_mark(box, *args):
+        offered.append(box)
+        return [(0.0, [box])], 1
+
+    monkeypatch.setattr(segment, "split_mark", split_mark)
+    segment.split_touching([boxes], [[True] + [False] * 4], None, None, 30, None,
+                           _OneByLeft({100: 0.95, 200: 0.3, 300: 0.9}))
+    assert offered == [boxes[2], boxes[4]]          # the doubted mark and the wide one
+
+
 def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):
     data, out = tiny_data_dir(tmp_path / "data"), tmp_path / "v.npz"
     assert main(["ocr-verifier", "--data-dir", str(data), "--crops", "300", "--epochs", "1",

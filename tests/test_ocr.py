@@ -455,6 +455,24 @@ def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     assert "".join(CLASSES[k] for k in pred) == "XQZ"
 
 
+def test_of_the_words_near_a_reading_the_dictionary_takes_the_one_most_often_written():
+    from mlcore.ocr.postprocess import Lexicon
+    counted = Lexicon({"book": 170_000, "rook": 1_600, "dook": 50}, CLASSES)
+
+    def read(first, lex=counted):
+        probs = _probs([first, {"O": 0.95}, {"O": 0.95}, {"K": 0.95}])
+        return "".join(CLASSES[k] for k in lex.correct(probs, [[0, 1, 2, 3]], probs.argmax(1)))
+
+    # The first letter read A, with B, R and D about as likely: BOOK, far the most often written, is taken
+    # even where ROOK or DOOK reads a little more probably ...
+    assert read({"A": 0.5, "R": 0.2, "B": 0.15, "D": 0.15}) == "BOOK"
+    # ... but never a word much less probable than the reading (LEXICON_RATIO), however common.
+    assert read({"A": 0.5, "R": 0.45, "B": 0.001}) == "ROOK"
+    assert read({"A": 0.9, "B": 0.001, "R": 0.001, "D": 0.001}) == "AOOK"
+    # A list of words alone: each as common as the others, the most probable taken.
+    assert read({"A": 0.5, "R": 0.3, "B": 0.2}, Lexicon(["book", "rook"], CLASSES)) == "ROOK"
+
+
 def test_the_english_lexicon_holds_words_as_they_are_written_inflected():
     from mlcore.ocr.postprocess import english_lexicon
     lex = english_lexicon(CLASSES)

@@ -78,8 +78,9 @@ MAX_ALTERNATIVES = 3        # ways of parting one mark offered, the most probabl
 DOUBT = 0.5                 # the verifier doubts a mark is one whole character when its p(one) is below this
 # Marks at least this many character heights wide (and no wider than SPLIT_WIDTH) are parted when the verifier
 # doubts them (_doubted_marks): "14" written overlapping was a mark 0.78-0.91 heights wide, read H at p(one) 0.06-0.09.
-# On the validation split's pages that read touching 0.9 and overlapping 1.0 points better, faint pencil 0.1 worse,
-# the rest the same. Parting them only when the pieces read 0.5 or 1.0 better than whole kept 0.5 of those points.
+# On the validation split's pages that read touching 0.9 and overlapping 1.0 points better, blur 0.3 worse (an M
+# parted "1VI", which the reader's dictionary now mends: postprocess.Lexicon.choose) and faint pencil 0.1, the rest
+# the same. Parting them only when the pieces read 0.5 or 1.0 better than whole kept 0.5 of those points.
 DOUBT_WIDTH = 0.7
 # ... but only on pages where the median such mark is one character at p(one) >= this: at 12 px the verifier doubts
 # whole letters (the page's median p(one) 0.45-0.7 on the validation split's pages, against 0.91-0.98 at 64 px),

@@ -468,9 +468,13 @@ def test_of_the_words_near_a_reading_the_dictionary_takes_the_one_most_often_wri
     assert read({"A": 0.5, "R": 0.2, "B": 0.15, "D": 0.15}) == "BOOK"
     # ... but never a word much less probable than the reading (LEXICON_RATIO), however common.
     assert read({"A": 0.5, "R": 0.45, "B": 0.001}) == "ROOK"
+    assert read({"A": 0.6, "R": 0.03, "B": 0.005}) == "ROOK"        # BOOK below the ratio, ROOK above it
     assert read({"A": 0.9, "B": 0.001, "R": 0.001, "D": 0.001}) == "AOOK"
     # A list of words alone: each as common as the others, the most probable taken.
     assert read({"A": 0.5, "R": 0.3, "B": 0.2}, Lexicon(["book", "rook"], CLASSES)) == "ROOK"
+    for count in (0, -3, 2.5, True, "often"):
+        with pytest.raises(ValueError, match="whole number of times"):
+            Lexicon({"book": count}, CLASSES)
 
 
 def test_the_english_lexicon_holds_words_as_they_are_written_inflected():

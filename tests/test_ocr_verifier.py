@@ -263,17 +263,23 @@ def _marks_of_widths(monkeypatch, widths):
 
 
 def test_marks_of_ordinary_width_are_doubted_only_on_a_page_the_verifier_is_sure_of(monkeypatch):
-    # Marks 0.5, 0.8, 0.9, 1.0 and 1.3 character heights wide: the middle three are read (DOUBT_WIDTH to
-    # SPLIT_WIDTH), the narrow one and the wide one are not (split_mark parts the wide one anyway).
-    boxes = _marks_of_widths(monkeypatch, (15, 24, 27, 30, 39))
+    # Marks 0.5, 0.7 (DOUBT_WIDTH), 0.9, 1.0, 1.15 (SPLIT_WIDTH) and 1.3 character heights wide, and one 0.9 wide
+    # but taller than a line (MAX_TALL): the four from DOUBT_WIDTH to SPLIT_WIDTH are read, the narrow one, the
+    # wide one (split_mark parts it anyway) and the tall one are not.
+    boxes = _marks_of_widths(monkeypatch, (15, 21, 27, 30, 34, 39, 27))
+    boxes[6] = replace(boxes[6], bottom=60)
+    band = (100, 200, 300, 400)
 
     def doubted(ones, budget=100):
-        verifier = _OneByLeft(dict(zip((100, 200, 300), ones)))
+        verifier = _OneByLeft(dict(zip(band, ones)))
         return segment._doubted_marks([boxes[:2], boxes[2:]], None, None, 30, verifier, budget)
 
-    assert doubted([0.95, 0.3, 0.9]) == ({id(boxes[2])}, 3)        # the median mark sure: the doubted one parted
-    assert doubted([0.3, 0.3, 0.9]) == (set(), 3)                  # the median doubted too: small or blurred writing
-    assert doubted([0.95, 0.3, 0.9], budget=2) == (set(), 0)
+    assert doubted([0.95, 0.3, 0.9, 0.85]) == ({id(boxes[2])}, 4)     # the median sure: the doubted one parted
+    assert doubted([0.95, 0.9, 0.9, 0.3]) == ({id(boxes[4])}, 4)      # ... as wide as SPLIT_WIDTH too
+    assert doubted([0.95, 0.5, 0.9, 0.9]) == (set(), 4)            # p(one) 0.5 is no doubt
+    assert doubted([0.3, 0.3, 0.9, 0.3]) == (set(), 4)             # the median doubted too: small or blurred writing
+    assert doubted([0.95, 0.3, 0.9, 0.9], budget=4) == ({id(boxes[2])}, 4)
+    assert doubted([0.95, 0.3, 0.9, 0.9], budget=3) == (set(), 0)
     assert segment._doubted_marks([boxes], None, None, 30, None, 100) == (set(), 0)    # no verifier
 
 
@@ -281,14 +287,17 @@ def test_a_doubted_mark_of_ordinary_width_is_offered_to_be_parted(monkeypatch):
     boxes = _marks_of_widths(monkeypatch, (15, 24, 27, 30, 39))
     offered = []
 
-    def split_mark(box, *args):
-        offered.append(box)
+    def split_mark(box, ink, labels, char_height, network, verifier, budget):
+        offered.append((box, budget))
         return [(0.0, [box])], 1
 
     monkeypatch.setattr(segment, "split_mark", split_mark)
     segment.split_touching([boxes], [[True] + [False] * 4], None, None, 30, None,
                            _OneByLeft({100: 0.95, 200: 0.3, 300: 0.9}))
-    assert offered == [boxes[2], boxes[4]]          # the doubted mark and the wide one
+    # The doubted mark and the wide one, within what the page may still read: the three marks the verifier read
+    # count against MAX_PIECES_READ, and so does the piece read for the doubted mark.
+    read = segment.MAX_PIECES_READ - 3
+    assert offered == [(boxes[2], read), (boxes[4], read - 1)]
 
 
 def test_the_cli_trains_a_verifier_the_reader_can_load(tmp_path, capsys):

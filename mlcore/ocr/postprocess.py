@@ -96,11 +96,14 @@ class Lexicon:
 
     def __init__(self, words: Mapping[str, int] | Iterable[str], classes):
         counts = words if isinstance(words, Mapping) else dict.fromkeys(words, 1)
+        bad = [w for w, c in counts.items() if isinstance(c, bool) or not isinstance(c, int) or c < 1]
+        if bad:   # a count of 0 would be log 0: the word could never be taken
+            raise ValueError(f"a word's count is a whole number of times it is written, 1 or more: {bad[:3]}")
         index = {c: i for i, c in enumerate(classes)}
         upper: dict[str, int] = {}
         for word, count in counts.items():       # "Dont" and "dont" are one word
             if word.isalpha() and all(c in index for c in word.upper()):
-                upper[word.upper()] = upper.get(word.upper(), 0) + max(int(count), 1)
+                upper[word.upper()] = upper.get(word.upper(), 0) + count
         by_length: dict[int, list[str]] = {}
         for word in upper:
             by_length.setdefault(len(word), []).append(word)
@@ -136,8 +139,8 @@ class Lexicon:
 
     def fits(self, probs: np.ndarray, ratio: float = LEXICON_RATIO) -> bool:
         """Whether a word of two or more characters, its class probabilities `probs` (n, classes), reads
-        as a dictionary word: the most probable word of its length at least `ratio` times as probable as
-        its most probable reading (what `correct` would take it for)."""
+        as a dictionary word: some word of its length at least `ratio` times as probable as its most
+        probable reading."""
         candidates = self.by_length.get(len(probs))
         if len(probs) < 2 or candidates is None:
             return False
@@ -204,7 +207,8 @@ def _english(classes: tuple[str, ...]) -> Lexicon:
 
     counts: dict[str, int] = {}
     for word, count in SpellChecker(language="en", distance=1).word_frequency.dictionary.items():
-        counts[_without_apostrophe(word)] = counts.get(_without_apostrophe(word), 0) + count
+        word = _without_apostrophe(word)
+        counts[word] = counts.get(word, 0) + count
     return Lexicon(counts, classes)
 
 

@@ -80,11 +80,12 @@ DOUBT = 0.5                 # the verifier doubts a mark is one whole character 
 # doubts them (_doubted_marks): "14" written overlapping was a mark 0.78-0.91 heights wide, read H at p(one) 0.06-0.09.
 # On the validation split's pages that read touching 0.9 and overlapping 1.0 points better, blur 0.3 worse (an M
 # parted "1VI", which the reader's dictionary now mends: postprocess.Lexicon.choose) and faint pencil 0.1, the rest
-# the same. Parting them only when the pieces read 0.5 or 1.0 better than whole kept 0.5 of those points.
+# the same. Parting them only when the pieces read 0.5 or 1.0 better than whole gained 0.5 points less.
 DOUBT_WIDTH = 0.7
 # ... but only on pages where the median such mark is one character at p(one) >= this: at 12 px the verifier doubts
 # whole letters (the page's median p(one) 0.45-0.7 on the validation split's pages, against 0.91-0.98 at 64 px),
-# and parting them read those pages 2.2 points worse.
+# and parting them read those pages 2.2 points worse. (So a page whose only such marks are doubted, a label
+# reading "14", is not parted: the verifier cannot be judged on it.)
 TRUSTED_MEDIAN = 0.8
 # A fine pen breaks a U into "CI" with a gap between, and the verifier may take both for whole characters: so a
 # word may also be read with neighbours up to this many character heights apart joined, when the join scores

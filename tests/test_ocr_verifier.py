@@ -15,7 +15,7 @@ from mlcore.ocr import segment, verifier
 from mlcore.ocr.compose import Style
 from mlcore.ocr.layout import Box, components
 from tests.photo_conditions import broken
-from tests.test_ocr import composed_accuracy
+from tests.test_ocr import _ByBox, composed_accuracy
 from tests.tiny_data import tiny_data_dir
 
 
@@ -245,15 +245,9 @@ def test_a_join_wider_than_a_mark_to_part_is_offered_to_be_parted(monkeypatch):
     assert offered == [three] and [b.labels for b in lines[0]] == [three, boxes[3].labels]
 
 
-class _OneByLeft:
-    """A stand-in verifier whose p(one character) for each box is `ones[box.left]`, with crops_to_rows patched
-    to give each box's left edge as its row."""
-    def __init__(self, ones):
-        self.ones = ones
-
-    def predict_proba(self, rows):
-        one = np.array([self.ones[int(r)] for r in rows])
-        return np.stack([1 - one, one], axis=1)
+def _verifier_by_left(ones: dict[int, float]) -> _ByBox:
+    """A stand-in verifier whose p(one character) for each box is `ones[box.left]` (with _marks_of_widths)."""
+    return _ByBox({left: [1 - p, p] for left, p in ones.items()})
 
 
 def _marks_of_widths(monkeypatch, widths):
@@ -271,7 +265,7 @@ def test_marks_of_ordinary_width_are_doubted_only_on_a_page_the_verifier_is_sure
     band = (100, 200, 300, 400)
 
     def doubted(ones, budget=100):
-        verifier = _OneByLeft(dict(zip(band, ones)))
+        verifier = _verifier_by_left(dict(zip(band, ones)))
         return segment._doubted_marks([boxes[:2], boxes[2:]], None, None, 30, verifier, budget)
 
     assert doubted([0.95, 0.3, 0.9, 0.85]) == ({id(boxes[2])}, 4)     # the median sure: the doubted one parted
@@ -293,7 +287,7 @@ def test_a_doubted_mark_of_ordinary_width_is_offered_to_be_parted(monkeypatch):
 
     monkeypatch.setattr(segment, "split_mark", split_mark)
     segment.split_touching([boxes], [[True] + [False] * 4], None, None, 30, None,
-                           _OneByLeft({100: 0.95, 200: 0.3, 300: 0.9}))
+                           _verifier_by_left({100: 0.95, 200: 0.3, 300: 0.9}))
     # The doubted mark and the wide one, within what the page may still read: the three marks the verifier read
     # count against MAX_PIECES_READ, and so does the piece read for the doubted mark.
     read = segment.MAX_PIECES_READ - 3

@@ -1,7 +1,7 @@
 """The reader under the conditions real photos are taken in, on pages whose text is known exactly.
 
-    MLCORE_DATA_DIR=../shared/data python -m bench.ocr_conditions [--pages 3] [--model PATH] [--only NAME ...]
-                                                                  [--split test|valid] [--no-verifier]
+    MLCORE_DATA_DIR=../shared/data python -m bench.ocr_conditions [--pages 3] [--first-page 0] [--model PATH]
+                                                                  [--only NAME ...] [--split test|valid] [--no-verifier]
 
 Every page is composed (`mlcore.ocr.compose`) of real characters from the `handwriting` pool's TEST
 split only (never a character any shipped network trained on; --split valid writes with the validation
@@ -10,10 +10,11 @@ mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
 low resolution then JPEG, faint pencil on grey paper, blur, perspective, a hand's shadow, lined and
 squared paper, a whiteboard with ghosts of erased writing, a desk around the page, a small card on a desk
-in a hand's shadow. Each condition is read on --pages pages (seeds 0..n-1); prints character accuracy
-(A-Z0-9, as the pages' README scores), line count and word-break agreement per condition, the worst
-condition, and JSON. --no-verifier parts touching characters by the classifier alone and joins no broken
-ones (mlcore.ocr.verifier's worth).
+in a hand's shadow. Each condition is read on --pages pages (seeds --first-page onwards: pages past those a
+parameter was chosen on are fresh ones); prints character accuracy (A-Z0-9, as the pages' README scores)
+with a 95% interval over pages (a bootstrap: how far another set of pages could read), line count and
+word-break agreement per condition, the worst condition, and JSON. --no-verifier parts touching
+characters by the classifier alone and joins no broken ones (mlcore.ocr.verifier's worth).
 """
 from __future__ import annotations
 
@@ -122,20 +123,10 @@ def conditions(text: str, X, y, classes, seed: int, ghost_text: str) -> dict:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=3)
-    parser.add_argument("--model", type=Path, default=default_classifier_path())
-    parser.add_argument("--only", nargs="+", default=None)
-    parser.add_argument("--split", choices=("test", "valid"), default="test",
-                        help="whose characters the pages are written with: valid to choose a parameter, test to report")
-    parser.add_argument("--no-verifier", dest="verify_cuts", action="store_false",
-                        help="part touching characters without the one-character verifier (and join no broken ones)")
-    args = parser.parse_args()
-    model = load_classifier(args.model)
-    chars = getattr(load_dataset("handwriting"), args.split)
+def _read_all(args, model, chars) -> dict[str, dict]:
+    """Condition name -> each page's accuracy, lines exact, word breaks right and seconds to read."""
     results: dict[str, dict] = {}
-    for seed in range(args.pages):
+    for seed in range(args.first_page, args.first_page + args.pages):
         text, ghost_text = TEXTS[seed % len(TEXTS)], TEXTS[(seed + 1) % len(TEXTS)]
         for name, photo in conditions(text, chars.X, chars.y, model.classes, seed, ghost_text).items():
             if args.only and name not in args.only:
@@ -147,16 +138,48 @@ def main() -> int:
             r["accuracy"].append(character_accuracy(reading.text, text))
             r["lines_exact"].append(reading.text.count("\n") == text.count("\n"))
             r["word_breaks"].append(word_break_accuracy(reading.text, text))
-    print("| condition | character accuracy | lines exact | word breaks right | s/page |\n|---|---|---|---|---|")
+    return results
+
+
+def interval(accuracies: list[float], draws: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """A 95% interval of the mean accuracy over pages: the 2.5th and 97.5th percentiles of the means of
+    `draws` sets of as many pages, drawn from these with replacement (seeded, so a run repeats)."""
+    pages = np.asarray(accuracies, dtype=float)
+    means = np.random.default_rng(seed).choice(pages, size=(draws, len(pages))).mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _report(results: dict[str, dict]) -> None:
+    print("| condition | character accuracy | 95% interval | lines exact | word breaks right | s/page |\n"
+          "|---|---|---|---|---|---|")
     for name, r in results.items():
         # Word breaks can only be paired on pages whose lines have the right number of characters.
         breaks = [b for b in r["word_breaks"] if b is not None]
         paired = f"{100 * np.mean(breaks):.1f} ({len(breaks)} pages)" if breaks else "-"
-        print(f"| {name} | {100 * np.mean(r['accuracy']):.1f} | {sum(r['lines_exact'])}/{len(r['lines_exact'])} | "
-              f"{paired} | {np.median(r['seconds']):.2f} |")
+        low, high = interval(r["accuracy"])
+        print(f"| {name} | {100 * np.mean(r['accuracy']):.1f} | {100 * low:.1f}-{100 * high:.1f} | "
+              f"{sum(r['lines_exact'])}/{len(r['lines_exact'])} | {paired} | {np.median(r['seconds']):.2f} |")
     worst = min(results, key=lambda n: np.mean(results[n]["accuracy"]))
     print(f"\nworst: {worst} {100 * np.mean(results[worst]['accuracy']):.1f}%")
     print(json.dumps(results, indent=1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=3)
+    parser.add_argument("--first-page", type=int, default=0, help="the first page's seed (default 0)")
+    parser.add_argument("--model", type=Path, default=default_classifier_path())
+    parser.add_argument("--only", nargs="+", default=None)
+    parser.add_argument("--split", choices=("test", "valid"), default="test",
+                        help="whose characters the pages are written with: valid to choose a parameter, test to report")
+    parser.add_argument("--no-verifier", dest="verify_cuts", action="store_false",
+                        help="part touching characters without the one-character verifier (and join no broken ones)")
+    args = parser.parse_args()
+    if args.pages < 1 or args.first_page < 0:
+        parser.error("--pages must be at least 1 and --first-page at least 0")
+    model = load_classifier(args.model)
+    _report(_read_all(args, model, getattr(load_dataset("handwriting"), args.split)))
     return 0
 
 

@@ -10,9 +10,9 @@ mixed tokens (postcodes, "4TH", "B2"), then put through one condition: spacing (
 by 1-3 px, very wide), broken strokes, character heights from 12 to 80 px, a fine pen on large writing,
 low resolution then JPEG, faint pencil on grey paper, blur, perspective, a hand's shadow, lined and
 squared paper, a whiteboard with ghosts of erased writing, a desk around the page, a small card on a desk
-in a hand's shadow. Each condition is read on --pages pages (seeds --first-page onwards: pages past those a
-parameter was chosen on are fresh ones); prints character accuracy (A-Z0-9, as the pages' README scores)
-with a 95% interval over pages (a bootstrap: how far another set of pages could read), line count and
+in a hand's shadow. Each condition is read on --pages pages (seeds --first-page onwards, the three texts in
+turn: characters and noise past the pages looked at are new); prints character accuracy (A-Z0-9, as the pages'
+README scores) with a 95% interval of its mean (a bootstrap over pages, from 10 pages), line count and
 word-break agreement per condition, the worst condition, and JSON. --no-verifier parts touching
 characters by the classifier alone and joins no broken ones (mlcore.ocr.verifier's worth).
 """
@@ -128,7 +128,11 @@ def _read_all(args, model, chars) -> dict[str, dict]:
     results: dict[str, dict] = {}
     for seed in range(args.first_page, args.first_page + args.pages):
         text, ghost_text = TEXTS[seed % len(TEXTS)], TEXTS[(seed + 1) % len(TEXTS)]
-        for name, photo in conditions(text, chars.X, chars.y, model.classes, seed, ghost_text).items():
+        photos = conditions(text, chars.X, chars.y, model.classes, seed, ghost_text)
+        unknown = set(args.only or ()) - photos.keys()
+        if unknown:
+            raise ValueError(f"--only: no condition named {sorted(unknown)}; the conditions are {list(photos)}")
+        for name, photo in photos.items():
             if args.only and name not in args.only:
                 continue
             start = time.perf_counter()
@@ -141,9 +145,15 @@ def _read_all(args, model, chars) -> dict[str, dict]:
     return results
 
 
+MIN_PAGES_FOR_INTERVAL = 10   # fewer pages say too little of their spread for a bootstrap
+
+
 def interval(accuracies: list[float], draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """A 95% interval of the mean accuracy over pages: the 2.5th and 97.5th percentiles of the means of
-    `draws` sets of as many pages, drawn from these with replacement (seeded, so a run repeats)."""
+    """A 95% interval of the condition's mean accuracy, for pages written like these (a percentile bootstrap:
+    the 2.5th and 97.5th percentiles of the means of `draws` sets of as many pages, drawn from these with
+    replacement; seeded, so a run repeats)."""
+    if not accuracies or draws < 1:
+        raise ValueError(f"an interval needs pages and draws, got {len(accuracies)} pages and {draws} draws")
     pages = np.asarray(accuracies, dtype=float)
     means = np.random.default_rng(seed).choice(pages, size=(draws, len(pages))).mean(axis=1)
     low, high = np.percentile(means, [2.5, 97.5])
@@ -157,8 +167,10 @@ def _report(results: dict[str, dict]) -> None:
         # Word breaks can only be paired on pages whose lines have the right number of characters.
         breaks = [b for b in r["word_breaks"] if b is not None]
         paired = f"{100 * np.mean(breaks):.1f} ({len(breaks)} pages)" if breaks else "-"
-        low, high = interval(r["accuracy"])
-        print(f"| {name} | {100 * np.mean(r['accuracy']):.1f} | {100 * low:.1f}-{100 * high:.1f} | "
+        spread = "-"
+        if len(r["accuracy"]) >= MIN_PAGES_FOR_INTERVAL:
+            spread = "{:.1f}-{:.1f}".format(*(100 * end for end in interval(r["accuracy"])))
+        print(f"| {name} | {100 * np.mean(r['accuracy']):.1f} | {spread} | "
               f"{sum(r['lines_exact'])}/{len(r['lines_exact'])} | {paired} | {np.median(r['seconds']):.2f} |")
     worst = min(results, key=lambda n: np.mean(results[n]["accuracy"]))
     print(f"\nworst: {worst} {100 * np.mean(results[worst]['accuracy']):.1f}%")
@@ -176,10 +188,16 @@ def main() -> int:
     parser.add_argument("--no-verifier", dest="verify_cuts", action="store_false",
                         help="part touching characters without the one-character verifier (and join no broken ones)")
     args = parser.parse_args()
-    if args.pages < 1 or args.first_page < 0:
-        parser.error("--pages must be at least 1 and --first-page at least 0")
+    if args.pages < 1:
+        parser.error(f"--pages must be at least 1, got {args.pages}")
+    if args.first_page < 0:
+        parser.error(f"--first-page must be at least 0, got {args.first_page}")
     model = load_classifier(args.model)
-    _report(_read_all(args, model, getattr(load_dataset("handwriting"), args.split)))
+    try:
+        results = _read_all(args, model, getattr(load_dataset("handwriting"), args.split))
+    except ValueError as error:
+        parser.error(str(error))
+    _report(results)
     return 0
 
 

@@ -13,7 +13,7 @@ from mlcore.data.classes import CLASSES
 from mlcore.data.paths import default_classifier_path, pages_dir
 from mlcore.model_io import load_model
 from mlcore.ocr import page as page_mod
-from mlcore.ocr import segment
+from mlcore.ocr import reader, segment
 from mlcore.ocr.compose import SAMPLE_TEXTS, Style, compose_page
 from mlcore.ocr.image_io import ImageLoadError, load_image
 from mlcore.ocr.layout import Box, layout
@@ -306,10 +306,12 @@ def test_a_faint_page_is_read_though_its_first_reading_caught_a_speck_and_was_su
                                          (57, "MEET ME AT GATE 14\nBRING 3 MAPS AND\nTHE RED BOOK")])
 def test_a_faint_page_is_judged_writing_by_how_surely_its_shapes_read(model, real_dataset, seed, truth):
     # Pencil at 20% on grey paper, 20 px test characters (bench/ocr_conditions.py's pages 34 and 57, which read
-    # nothing, and "T 1 0"). Page 34's faint reading is right but for its postcode, yet the median character's
-    # settled class had only 0.87 (its "0N" made "ON", the O at 0.12); page 57's first reading caught three
-    # specks, surely enough to pass as writing, and beside them only the mean judged. Judged by how surely
-    # each shape reads, before the word rule chooses among look-alikes, both pages are writing.
+    # nothing, and "T 1 0"). Page 34's faint reading is right but for its postcode, yet its median character's
+    # settled class had a probability under 0.9 (its "0N" made "ON", the O at 0.12): not writing. Page 57's
+    # first reading caught three specks, surely enough to pass as writing, and beside a reading of writing only
+    # the mean judges: the settled classes of the page's 37 characters averaged less than the specks' 0.90.
+    # Judged by how surely each shape reads (before the word rule chose among look-alikes), page 34 is
+    # writing, and page 57's characters are on average surer than the specks.
     rgb = compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed, Style(char_px=20))
     photo = faint_pencil(rgb.mean(axis=2).astype(np.float32) / 255, seed)
     first = read_ink(ink_map(photo), model.network, model.classes)
@@ -318,11 +320,36 @@ def test_a_faint_page_is_judged_writing_by_how_surely_its_shapes_read(model, rea
     assert reading.text.count("\n") == 2 and character_accuracy(reading.text, truth) >= 0.85, reading.text
 
 
+def _read_as(sureness: float, settled: float, label: str, box=(0, 0, 10, 10)):
+    """A character whose most probable class had `sureness` and whose settled `label` had `settled`."""
+    return reader.Character(box=box, corners=[], line=0, word=0, label=label, confidence=settled,
+                            top=[("0", sureness), (label, settled), ("Q", 0.0)])
+
+
+def test_writing_is_judged_by_how_surely_each_shape_reads_not_by_the_class_the_word_rule_settled_on():
+    # Letters whose shapes read surely (0.95) though the word rule settled most on a look-alike (0.12).
+    page = [_read_as(0.95, 0.95 if k % 2 else 0.12, label, (0, 12 * k, 10, 12 * k + 10))
+            for k, label in enumerate("ONTHEROAD")]
+    assert reader._reads_as_writing(page) and reader._is_writing(page)
+    assert not reader._reads_as_writing([_read_as(0.8, 0.8, label) for label in "ONTHEROAD"])
+    # Three specks read as writing, then the page beside them: on average surer by shape (0.94 against
+    # 0.90), though not by the settled classes (0.59).
+    specks = [_read_as(0.9, 0.9, label, (0, 200 + 12 * k, 10, 210 + 12 * k)) for k, label in enumerate("T10")]
+    assert reader._is_writing(specks)
+    assert reader._surer(_reading_of(specks + page), _reading_of(specks))
+
+
+def _reading_of(characters) -> reader.PageReading:
+    return reader.PageReading(text="", characters=characters, raw_text="", skew=0.0, char_height=10.0, scale=1.0,
+                              crops=None, ink=None, layout=None, deskewed_ink=None)
+
+
 @pytest.mark.parametrize("texture", ["fibres", "grain"])
-def test_a_texture_as_strong_as_faint_pencil_is_not_read_as_writing(model, texture):
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_a_texture_as_strong_as_faint_pencil_is_not_read_as_writing(model, texture, seed):
     # Marks 20% darker than the paper: enough for the faint floor to find ink (checked), and the reading of
     # that ink is refused as writing (fibres read as rows of 1s, grain as 4s and Ms).
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(seed)
     shape = (1200, 1600)
     marks = fibres(rng, shape) if texture == "fibres" else streaks(rng, shape)
     photo = np.clip(0.8 * (1 - 0.2 * marks) + 0.004 * rng.standard_normal(shape), 0, 1).astype(np.float32)

@@ -29,11 +29,12 @@ TOP_K = 3
 MAX_CHARACTERS = 1500
 # Writing too faint for the ink floor (pencil on grey paper) is read again with a floor of half its strongest
 # marks (page.ink_map's faint); that reading is kept only if it reads as writing does. Textures that faint
-# passes (fibres, grain) read unsure, the median character's most probable class at 0.63-0.78, and as one or two
-# shapes again and again ("1111 4", 44-66% one label); writing at medians of 0.87-1.00 (20 px pencil pages of
-# numbers and postcodes, or of every letter, lowest), its commonest character 3-27% of them. Judged by the class
-# the word rule settles on instead, and with 0.9, two of the test split's pages 30-59 and one of the validation
-# split's (bench/ocr_conditions.py) read nothing at all.
+# passes (tests/bad_images.py's fibres and grain, 20% darker than the paper, seeds 3-5) read unsure, the median
+# character's most probable class at 0.63-0.78, and as one or two shapes again and again ("1111 4", 44-66% one
+# label); writing at medians of 0.87-1.00 (lowest: bench/ocr_conditions.py's 20 px pencil pages, 0.87 for the
+# test split's page 34 of numbers and postcodes, 0.89 for the validation split's page 32 of every letter), its
+# commonest character 3-27% of them. Judged by the class the word rule settles on instead, and with 0.9, those
+# two pages read nothing at all.
 WRITING_CONFIDENCE = 0.85  # the median character's probability of its most probable class, at least
 WRITING_SAME = 0.5         # the share of the characters one label may have, at most
 
@@ -161,8 +162,8 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
 
 def _sureness(character: Character) -> float:
     """How sure the network is of a character's shape: its most probable class's probability. Not that of the
-    class the word rule and the dictionary settle on: an O read in "0N" and made the O of "ON" is as surely
-    writing, though the O's own probability was 0.1."""
+    class the word rule and the dictionary settle on: a 0 read in "0N" and made the O of "ON" is as surely
+    writing, though the O's own probability was 0.12."""
     return character.top[0][1]
 
 
@@ -198,6 +199,8 @@ def _reads_as_writing(characters: list[Character]) -> bool:
     one character alone is no repetition). No characters are no writing."""
     if not characters:
         return False
+    # Repetition is counted in the labels the word rule settled on: a texture's strokes read 1 and I by turns
+    # are one shape, which their most probable classes would split in two.
     _, same = np.unique([c.label for c in characters], return_counts=True)
     return bool(np.median([_sureness(c) for c in characters]) >= WRITING_CONFIDENCE
                 and same.max() <= max(1.0, WRITING_SAME * same.sum()))

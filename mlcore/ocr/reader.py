@@ -31,10 +31,10 @@ MAX_CHARACTERS = 1500
 # marks (page.ink_map's faint); that reading is kept only if it reads as writing does. Textures that faint
 # passes (tests/bad_images.py's fibres and grain, 20% darker than the paper, seeds 3-5) read unsure, the median
 # character's most probable class at 0.63-0.78, and as one or two shapes again and again ("1111 4", 44-66% one
-# label); writing at medians of 0.87-1.00 (lowest: bench/ocr_conditions.py's 20 px pencil pages, 0.87 for the
-# test split's page 34 of numbers and postcodes, 0.89 for the validation split's page 32 of every letter), its
-# commonest character 3-27% of them. Judged by the class the word rule settles on instead, and with 0.9, those
-# two pages read nothing at all.
+# label); writing at medians of 0.89-1.00 (lowest: bench/ocr_conditions.py's 20 px pencil page 32 of the
+# validation split, every letter, 0.894), its commonest character 3-27% of them. Judged by the class the word
+# rule settles on instead, and with 0.9, that page and the test split's page 34 (numbers and postcodes: 0.87 so
+# judged, 0.93 by shape) read nothing at all.
 WRITING_CONFIDENCE = 0.85  # the median character's probability of its most probable class, at least
 WRITING_SAME = 0.5         # the share of the characters one label may have, at most
 

@@ -21,6 +21,7 @@ says which parting to read (`Lexicon.choose`). Nothing here knows the words of a
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
@@ -100,10 +101,10 @@ class Lexicon:
         if bad:   # a count of 0 would be log 0: the word could never be taken
             raise ValueError(f"a word's count is a whole number of times it is written, 1 or more: {bad[:3]}")
         index = {c: i for i, c in enumerate(classes)}
-        upper: dict[str, int] = {}
+        upper: Counter[str] = Counter()
         for word, count in counts.items():       # "Dont" and "dont" are one word
             if word.isalpha() and all(c in index for c in word.upper()):
-                upper[word.upper()] = upper.get(word.upper(), 0) + count
+                upper[word.upper()] += count
         by_length: dict[int, list[str]] = {}
         for word in upper:
             by_length.setdefault(len(word), []).append(word)
@@ -205,10 +206,9 @@ def english_lexicon(classes) -> Lexicon:
 def _english(classes: tuple[str, ...]) -> Lexicon:
     from spellchecker import SpellChecker
 
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for word, count in SpellChecker(language="en", distance=1).word_frequency.dictionary.items():
-        word = _without_apostrophe(word)
-        counts[word] = counts.get(word, 0) + count
+        counts[_without_apostrophe(word)] += count
     return Lexicon(counts, classes)
 
 

@@ -40,8 +40,9 @@ with st.expander("Pipeline settings"):
                              "other group (mixed tokens such as 4TH or CB2).")
     lexicon = st.toggle("Then prefer English words", value=True, disabled=not correct,
                         help="A word that reads almost like an English word (at least 1% as probable to the "
-                             "network) becomes that word; and letters written touching are parted the way "
-                             "that makes a word of four letters or more, if the likeliest way does not.")
+                             "network) becomes that word, and one that makes no English word (a postcode) "
+                             "mixes letters and digits more readily; letters written touching are parted the "
+                             "way that makes a word of four letters or more, if the likeliest way does not.")
     low = st.slider("Highlight characters below this confidence", 0.0, 1.0, 0.6, 0.05)
 
 if data is None or model is None:

@@ -519,7 +519,8 @@ def _add_ocr(sub) -> None:
     p.add_argument("--no-correction", dest="correct", action="store_false",
                    help="no word-level correction at all (neither letters/digits nor dictionary)")
     p.add_argument("--no-lexicon", dest="lexicon", action="store_false",
-                   help="read each word's letters and digits together, but do not use the English word list")
+                   help="read each word's letters and digits together, but do not use the English word list "
+                        "(nor mix them more readily in a token that is no English word)")
     p.set_defaults(func=_ocr)
 
 

@@ -487,6 +487,47 @@ def test_a_missed_word_gap_is_not_made_worse():
     assert "".join(CLASSES[k] for k in consistent_words(probs, [list(range(7))], switch=0.0)) == "0012345"
 
 
+def test_a_reading_that_makes_no_word_may_mix_letters_and_digits_more_readily():
+    from mlcore.ocr.postprocess import Lexicon, consistent_words
+    lex = Lexicon(["so", "cab"], CLASSES)
+    # "CB2" and "SO": the 2 and the S are each a digit at 0.8 and a letter at 0.18, which a change of group
+    # within a word (GROUP_SWITCH) does not pay for, but a change within a token that is no word does
+    probs = _probs([{"C": 0.9}, {"B": 0.9}, {"2": 0.8, "Z": 0.18}, {"5": 0.8, "S": 0.18}, {"O": 0.9}])
+    strict = consistent_words(probs, [[0, 1, 2], [3, 4]])
+    assert "".join(CLASSES[k] for k in strict) == "CBZSO"
+    loose = lex.reread_nonwords(probs, [[0, 1, 2], [3, 4]], strict)
+    assert "".join(CLASSES[k] for k in loose) == "CB2SO"       # "SO" is a word, and stays one
+    assert "".join(CLASSES[k] for k in Lexicon(["cab"], CLASSES).reread_nonwords(
+        probs, [[0, 1, 2], [3, 4]], strict)) == "CB25O"
+    # a reading with digits, a single character and an unsure change are left as they are
+    unsure = _probs([{"0": 0.6, "O": 0.38}, {"K": 0.9}, {"Z": 0.6, "2": 0.38}])
+    assert "".join(CLASSES[k] for k in lex.reread_nonwords(unsure, [[0, 1], [2]], unsure.argmax(1))) == "0KZ"
+    assert "".join(CLASSES[k] for k in lex.reread_nonwords(unsure, [[0, 1, 2]], np.array(
+        [CLASSES.index(c) for c in "OKZ"]))) == "OKZ"
+
+
+@pytest.mark.real_data
+def test_postcodes_and_ordinals_written_with_test_characters_read_better_as_no_words(model, real_dataset,
+                                                                                      monkeypatch):
+    # bench/ocr_conditions.py's clean pages of its second text (seeds 1, 4, ..., 28): "CB2", "1TN", "4TH" and
+    # "4B" read as letters that make no word ("CBZ", "ITN", "YTH") unless a token that is no word may mix
+    # letters and digits more readily than a word ("4B" read "48" is a number, and stays one)
+    from mlcore.ocr.postprocess import Lexicon
+    truth = "CALL 0412 555 019\nFLAT 4B ON THE 4TH\nPOSTCODE CB2 1TN"
+    mixed = ("4B", "4TH", "CB2", "1TN")
+    photos = [compose_page(truth, real_dataset.test.X, real_dataset.test.y, CLASSES, seed).mean(axis=2)
+              .astype(np.float32) / 255 for seed in range(1, 30, 3)]
+
+    def tokens_right():
+        read = [read_page(photo, model.network, model.classes).text.split() for photo in photos]
+        return sum(token in words for words in read for token in mixed)
+
+    now = tokens_right()
+    monkeypatch.setattr(Lexicon, "reread_nonwords", lambda self, probs, words, pred: pred)
+    before = tokens_right()
+    assert now >= before + 5 and now >= 0.6 * len(mixed) * len(photos), (before, now)   # 18 and 25 of 40
+
+
 def test_lexicon_fixes_unsure_characters_but_not_confident_unknown_words():
     from mlcore.data.classes import CLASSES
     from mlcore.ocr.postprocess import Lexicon

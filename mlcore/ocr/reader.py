@@ -123,7 +123,8 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
     raw = probs.argmax(axis=1)
     pred = consistent_words(probs, words) if correct_words else raw
     if correct_words and lexicon:
-        pred = english_lexicon(classes).correct(probs, words, pred)
+        english = english_lexicon(classes)
+        pred = english.reread_nonwords(probs, words, english.correct(probs, words, pred))
     return raw, pred
 
 

@@ -37,12 +37,13 @@ with st.expander("Pipeline settings"):
                           help="Photos are processed at this size: larger is slower but keeps fine strokes.")
     correct = st.toggle("Read each word's letters and digits together", value=True,
                         help="A word reads all letters or all digits unless a character is far surer of the "
-                             "other group (mixed tokens such as 4TH or CB2).")
+                             "other group (mixed tokens such as 4TH).")
     lexicon = st.toggle("Then prefer English words", value=True, disabled=not correct,
                         help="A word that reads almost like an English word (at least 1% as probable to the "
-                             "network) becomes that word, and one that makes no English word (a postcode) "
-                             "mixes letters and digits more readily; letters written touching are parted the "
-                             "way that makes a word of four letters or more, if the likeliest way does not.")
+                             "network) becomes that word, and one read as letters that make no English word "
+                             "(a postcode's CB2 read CBZ) mixes letters and digits more readily; letters written "
+                             "touching are parted the way that makes a word of four letters or more, if the "
+                             "likeliest way does not.")
     low = st.slider("Highlight characters below this confidence", 0.0, 1.0, 0.6, 0.05)
 
 if data is None or model is None:

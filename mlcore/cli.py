@@ -520,7 +520,7 @@ def _add_ocr(sub) -> None:
                    help="no word-level correction at all (neither letters/digits nor dictionary)")
     p.add_argument("--no-lexicon", dest="lexicon", action="store_false",
                    help="read each word's letters and digits together, but do not use the English word list "
-                        "(nor mix them more readily in a token that is no English word)")
+                        "(nor mix them more readily in a token read as letters that make no English word)")
     p.set_defaults(func=_ocr)
 
 

@@ -7,7 +7,7 @@ each character's probability of being a letter or a digit (its class
 probabilities summed over the group) is combined along the word with a small
 probability of changing group between neighbours, so that a word reads all
 letters or all digits unless a character is much surer of the other group
-than the switch costs (mixed tokens: "4TH", "CB2"); every character then takes
+than the switch costs (mixed tokens: "4TH"); every character then takes
 its most probable class within its group. Single characters keep their own
 best guess.
 
@@ -16,7 +16,8 @@ word (`Lexicon.correct`; a long one read as digits too): the dictionary word's p
 network's own character probabilities must be at least LEXICON_RATIO of the
 reading's (of the words that are, the one most probable with how often it is written counted in).
 A reading of letters that makes no dictionary word is then read again with a looser switch
-(`Lexicon.reread_nonwords`): a token that is no word is far likelier to mix letters and digits.
+(`Lexicon.reread_nonwords`): a token that is no word (a postcode's "CB2" read "CBZ") is far likelier
+to mix letters and digits.
 Before that, where a word's touching letters may be parted several ways, the dictionary also
 says which parting to read (`Lexicon.choose`). Nothing here knows the words of any page.
 """
@@ -93,10 +94,12 @@ FREQUENCY_WEIGHT = 0.4
 # The switch between letters and digits for a reading of letters that is no dictionary word
 # (Lexicon.reread_nonwords). GROUP_SWITCH is the price of a change of group in words, and most tokens are
 # words; a token read as letters that make none ("CBZ", "ITN", "YTH", where a postcode's "CB2" and "1TN" and
-# "4TH" were written) is a code, a name or an abbreviation, which mix letters and digits far more often. On
-# the validation split's pages of bench/ocr_conditions.py (30 a condition), 0.1 / 0.2 / 0.3 / 0.5 read the
-# conditions 0.27 / 0.48 / 0.55 / 0.57 points better on average, none worse; 0.5 read low resolution and
-# the card 0.3 below 0.3.
+# "4TH" were written) is a code, a name or an abbreviation, which mix letters and digits far more often. At
+# 0.3 a character at a token's end changes group when it is 2.3 times surer of the other group (one inside,
+# changing twice, 5.4 times). On the validation split's pages of bench/ocr_conditions.py (30 a condition),
+# 0.1 / 0.2 / 0.3 / 0.5 read the conditions 0.27 / 0.48 / 0.55 / 0.57 points better on average, none worse;
+# 0.5 read low resolution and the card 0.3 below 0.3. Random strings of letters (bench/word_rule.py) pay
+# what the last row of its table shows.
 NONWORD_SWITCH = 0.3
 
 
@@ -146,15 +149,15 @@ class Lexicon:
 
     def reread_nonwords(self, probs: np.ndarray, words: list[list[int]], pred: np.ndarray,
                         switch: float = NONWORD_SWITCH) -> np.ndarray:
-        """`pred` with each word of two or more characters that reads as letters making no dictionary word
-        (after `correct`) read again by `consistent_words` with the looser `switch`."""
+        """`pred` with each word that reads as letters making no dictionary word (after `correct`) read
+        again by `consistent_words` with the looser `switch`."""
         pred = pred.copy()
         for word in words:
-            if len(word) >= 2 and self._letters(pred[word]) and not self.holds(pred[word]):
+            if self._letters(pred[word]) and not self._holds(pred[word]):
                 pred[word] = consistent_words(probs[word], [list(range(len(word)))], switch)
         return pred
 
-    def holds(self, labels: np.ndarray) -> bool:
+    def _holds(self, labels: np.ndarray) -> bool:
         """Whether the class indices `labels` spell a dictionary word."""
         candidates = self.by_length.get(len(labels))
         return candidates is not None and bool((candidates == np.asarray(labels)).all(axis=1).any())

@@ -201,7 +201,8 @@ def _reads_as_writing(characters: list[Character]) -> bool:
     if not characters:
         return False
     # Repetition is counted in the labels the word rule settled on: a texture's strokes read 1 and I by turns
-    # are one shape, which their most probable classes would split in two.
+    # are one shape, which their most probable classes would split in two. (A token read as letters that make
+    # no word may still mix them, Lexicon.reread_nonwords; the textures tried are refused by sureness first.)
     _, same = np.unique([c.label for c in characters], return_counts=True)
     return bool(np.median([_sureness(c) for c in characters]) >= WRITING_CONFIDENCE
                 and same.max() <= max(1.0, WRITING_SAME * same.sum()))

@@ -54,7 +54,7 @@ try:
 except ImageLoadError as exc:
     st.error(f"Could not read this photo: {exc}")
     st.stop()
-except ModelFileError as exc:   # the reader's own verifier (data/models/ocr/verifier.npz) missing or damaged
+except ModelFileError as exc:   # the reader's own verifier or word recogniser (data/models/ocr/) missing or damaged
     st.error(f"The reader cannot run on this server: {exc}")
     st.stop()
 

@@ -1,4 +1,6 @@
-"""The command line: python -m mlcore {train,tune,evaluate,ensemble,autoencoder,ocr,ocr-verifier,gradcheck,download} ...
+"""The command line: python -m mlcore COMMAND ...
+
+COMMAND is one of train, tune, evaluate, ensemble, autoencoder, ocr, ocr-verifier, ocr-words, gradcheck, download.
 
 Every failure a user can cause (a missing or malformed file, a bad option
 value, no data, no network) ends with a one-line 'error: ...' and exit code 2,
@@ -41,6 +43,7 @@ from mlcore.metrics import classification_report
 from mlcore.model_io import ModelFileError, load_autoencoder, load_classifier, load_model_bytes, save_model
 from mlcore.ocr.verifier import MAX_CROPS, TRAIN_CROPS, load_verifier, train_verifier
 from mlcore.ocr.verifier import RECIPES as VERIFIER_RECIPES
+from mlcore.ocr.words import MAX_WORDS, WordTraining, load_word_cnn, train_word_cnn
 from mlcore.optimizers import OPTIMIZERS
 from mlcore.progress import ProgressBar, bar
 from mlcore.training import TrainConfig
@@ -529,7 +532,8 @@ def _ocr(args) -> int:
     from mlcore.ocr.reader import read_page
 
     model = load_classifier(args.model or default_classifier_path())
-    load_verifier()   # a broken verifier file stops here, before any photo is read
+    load_verifier()   # a broken verifier or word recogniser file stops here, before any photo is read
+    load_word_cnn()
     results, failed = [], 0
     for path in args.images:
         try:
@@ -580,6 +584,46 @@ def _ocr_verifier(args) -> int:
     return _run_training(args, recipes, train, lambda m: {"accuracy": m["accuracy"], "per_class": m["per_class"]})
 
 
+def _add_ocr_words(sub) -> None:
+    default = WordTraining()
+    p = sub.add_parser("ocr-words", help="train the reader's word recogniser",
+                       description="Train the network that reads a whole word without cutting it (mlcore.ocr.words: "
+                                   "a CNN read with CTC), on words composed of the handwriting data's characters, "
+                                   "new ones every epoch. The reader lets it count each word's characters. The "
+                                   "shipped one: --out data/models/ocr/words.npz.",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--words", type=_positive_int, default=default.words,
+                   help=f"words composed for each epoch (10 to {MAX_WORDS}); a twentieth as many to validate and test")
+    p.add_argument("--epochs", type=_positive_int, default=default.epochs)
+    p.add_argument("--seed", type=int, default=default.seed, help="seed of the words, initialisation and shuffling")
+    p.add_argument("--out", type=Path, default=None, help="where to save the word recogniser (.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress")
+    p.set_defaults(func=_ocr_words)
+
+
+def _ocr_words(args) -> int:
+    if args.out is not None and args.out.suffix != ".npz":
+        raise ValueError(f"--out must end in .npz, got {args.out}")
+    config = WordTraining(words=args.words, epochs=args.epochs, seed=args.seed,
+                          decay_epochs=min(WordTraining.decay_epochs, args.epochs))
+    dataset = load_dataset("handwriting", args.data_dir)
+
+    def progress(epoch, loss, valid_word_accuracy):
+        if not args.quiet:
+            print(f"epoch {epoch}/{config.epochs}: loss {loss:.3f}, validation words read exactly "
+                  f"{100 * valid_word_accuracy:.1f}%", file=sys.stderr)
+
+    network, metadata = train_word_cnn(dataset, config, progress)
+    metadata["training"] = {"command": _invocation(args), "data": dataset.fingerprint()}
+    summary = {"model": network.describe(), **metadata["metrics"]}
+    if args.out is not None:
+        save_model(args.out, network, metadata)
+        summary["saved"] = str(args.out)
+    _print_json(summary)
+    return 0
+
+
 # ---------------------------------------------------------------- download
 def _add_download(sub) -> None:
     p = sub.add_parser("download", help="download public handwriting (MNIST, the homework's NIST36)",
@@ -623,7 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mlcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_train, _add_tune, _add_evaluate, _add_ensemble, _add_autoencoder, _add_ocr, _add_ocr_verifier,
-                _add_gradcheck, _add_download):
+                _add_ocr_words, _add_gradcheck, _add_download):
         add(sub)
     return parser
 

@@ -251,3 +251,39 @@ class RowsToImages(Layer):
 
     def backward(self, grad, input_grad=True):
         return grad[..., 0].transpose(0, 2, 1).reshape(len(grad), -1)
+
+
+class ColumnWindows(Layer):
+    """Feature maps (N, H, T, C) -> a sequence of T frames (N, T, (2 context + 1) H C): each column's features
+    (all its rows) beside those of its `context` neighbours on either side (zeros past the ends), so that a
+    dense layer after it reads a window of columns (a word read left to right, mlcore.ocr.words)."""
+
+    kind = "column_windows"
+
+    def __init__(self, context: int = 1):
+        super().__init__()
+        _check_int("context", context, 0)
+        self.context = int(context)
+
+    def config(self):
+        return {"context": self.context}
+
+    def output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(f"column_windows expects (H, W, C) feature maps, got {input_shape}")
+        h, w, c = input_shape
+        return (w, (2 * self.context + 1) * h * c)
+
+    def forward(self, x, training=False):
+        n, h, t, c = x.shape
+        self._shape = x.shape
+        columns = np.pad(x.transpose(0, 2, 1, 3).reshape(n, t, h * c), ((0, 0), (self.context,) * 2, (0, 0)))
+        return np.concatenate([columns[:, k:k + t] for k in range(2 * self.context + 1)], axis=2)
+
+    def backward(self, grad, input_grad=True):
+        n, h, t, c = self._shape
+        window = grad.reshape(n, t, 2 * self.context + 1, h * c)
+        columns = np.zeros((n, t + 2 * self.context, h * c), dtype=grad.dtype)
+        for k in range(2 * self.context + 1):
+            columns[:, k:k + t] += window[:, :, k]
+        return columns[:, self.context:self.context + t].reshape(n, t, h, c).transpose(0, 2, 1, 3)

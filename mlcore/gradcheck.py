@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlcore.activations import ACTIVATIONS
-from mlcore.architectures import build_cnn, build_mlp
-from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+from mlcore.architectures import build_cnn, build_mlp, build_word_cnn
+from mlcore.conv import ColumnWindows, Conv2D, Flatten, MaxPool2D, RowsToImages
 from mlcore.layers import Dense, Standardize
 from mlcore.losses import LOSSES
 
@@ -148,11 +148,16 @@ def check_suite(seed: int = 0, eps: float = EPS, hidden=(12, 10)) -> dict[str, l
     out["maxpool2d"] = check_layer(MaxPool2D(2), rng.standard_normal((2, 6, 4, 3)), eps, seed)
     out["flatten"] = check_layer(Flatten(), rng.standard_normal((2, 3, 3, 2)), eps, seed)
     out["rows_to_images"] = check_layer(RowsToImages(4), rng.standard_normal((2, 16)), eps, seed)
+    out["column_windows"] = check_layer(ColumnWindows(1), rng.standard_normal((2, 3, 5, 2)), eps, seed)
+    out["dense over frames"] = check_layer(Dense(6, 4, rng=rng, dtype=np.float64), rng.standard_normal((2, 5, 6)),
+                                           eps, seed)
     for kind, cls in ACTIVATIONS.items():
         out[kind] = check_layer(cls(), rng.standard_normal((4, 7)), eps, seed)
     out["softmax_cross_entropy"] = [check_loss(LOSSES["softmax_cross_entropy"](), rng.standard_normal((4, 6)) * 3,
                                                rng.integers(0, 6, 4), eps)]
     out["mse"] = [check_loss(LOSSES["mse"](), rng.random((4, 6)), rng.random((4, 6)), eps)]
+    # Two sequences over 6 frames of 4 classes (the last the blank), one with a repeated label.
+    out["ctc"] = [check_loss(LOSSES["ctc"](), rng.standard_normal((2, 6, 4)), np.array([[0, 0, 2], [1, -1, -1]]), eps)]
     x, y = rng.standard_normal((8, 16)), rng.integers(0, 6, 8)
     for kind in ACTIVATIONS:
         net = build_mlp(hidden, kind, n_in=16, n_out=6, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
@@ -163,4 +168,6 @@ def check_suite(seed: int = 0, eps: float = EPS, hidden=(12, 10)) -> dict[str, l
     out[f"network {ae.describe()}"] = gradient_check(ae, images, images, eps)
     cnn = build_cnn((3, 4), 8, n_out=6, size=8, seed=seed, dtype=np.float64, standardize=(0.5, 2.0))
     out[f"network {cnn.describe()}"] = gradient_check(cnn, rng.standard_normal((3, 64)), y[:3], eps)
+    words = build_word_cnn((2, 3, 3), 5, n_out=4, height=8, width=12, seed=seed, dtype=np.float64)
+    out["network word cnn (ctc)"] = gradient_check(words, rng.random((2, 8, 12, 1)), np.array([[0, 2], [1, -1]]), eps)
     return out

@@ -108,7 +108,8 @@ def layer_from_config(spec: dict) -> Layer:
 
 
 class Dense(Layer):
-    """y = x W + b with W of shape (n_in, n_out)."""
+    """y = x W + b with W of shape (n_in, n_out), over the last axis: (N, n_in) or, for a sequence of frames,
+    (N, T, n_in)."""
 
     kind = "dense"
 
@@ -130,8 +131,9 @@ class Dense(Layer):
         return x @ self.params["W"] + self.params["b"]
 
     def backward(self, grad, input_grad=True):
-        self.grads["W"] = self._x.T @ grad
-        self.grads["b"] = grad.sum(axis=0)
+        rows, grad_rows = self._x.reshape(-1, self.n_in), grad.reshape(-1, self.n_out)
+        self.grads["W"] = rows.T @ grad_rows
+        self.grads["b"] = grad_rows.sum(axis=0)
         return grad @ self.params["W"].T if input_grad else None
 
     def config(self):
@@ -145,9 +147,10 @@ class Dense(Layer):
         return {"W": (int(n_in), int(n_out)), "b": (int(n_out),)}
 
     def output_shape(self, input_shape):
-        if input_shape != (self.n_in,):
-            raise ValueError(f"dense layer expects inputs of shape ({self.n_in},), got {input_shape}")
-        return (self.n_out,)
+        if len(input_shape) not in (1, 2) or input_shape[-1] != self.n_in:
+            raise ValueError(f"dense layer expects inputs of shape ({self.n_in},) or (frames, {self.n_in}), "
+                             f"got {input_shape}")
+        return (*input_shape[:-1], self.n_out)
 
 
 class Dropout(Layer):

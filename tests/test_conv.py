@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlcore.conv import Conv2D, Flatten, MaxPool2D, RowsToImages
+from mlcore.conv import ColumnWindows, Conv2D, Flatten, MaxPool2D, RowsToImages
 from mlcore.gradcheck import check_layer
 from mlcore.layers import Dropout
 
@@ -159,3 +159,13 @@ def test_dropout_train_and_eval_modes(rng):
 def test_bad_conv_settings_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_column_windows_give_each_column_its_neighbours_features(rng):
+    x = rng.standard_normal((2, 3, 5, 4))                     # (N, H, T, C)
+    frames = ColumnWindows(1).forward(x)
+    assert frames.shape == (2, 5, 3 * 3 * 4) == (2, *ColumnWindows(1).output_shape((3, 5, 4)))
+    column = lambda t: x[:, :, t, :].reshape(2, -1)         # noqa: E731  (all rows of column t)
+    np.testing.assert_array_equal(frames[:, 2], np.concatenate([column(1), column(2), column(3)], axis=1))
+    np.testing.assert_array_equal(frames[:, 0, :12], 0.0)   # nothing before the first column
+    assert all(r.rel_error < 1e-8 for r in check_layer(ColumnWindows(2), x, seed=1))

@@ -75,9 +75,10 @@ def test_tanh_is_a_rescaled_sigmoid():
 
 def test_gradient_check_every_layer_type_and_whole_networks():
     suite = check_suite(seed=0)
-    assert {"dense", "sigmoid", "tanh", "relu", "softmax_cross_entropy", "mse", "standardize", "conv2d",
-            "maxpool2d", "flatten", "rows_to_images"} <= set(suite)
-    assert sum(name.startswith("network") for name in suite) == 5  # an MLP per activation, an autoencoder, a CNN
+    assert {"dense", "sigmoid", "tanh", "relu", "softmax_cross_entropy", "mse", "ctc", "standardize", "conv2d",
+            "maxpool2d", "flatten", "rows_to_images", "column_windows", "dense over frames"} <= set(suite)
+    # An MLP per activation, an autoencoder, a CNN, a word CNN trained with CTC.
+    assert sum(name.startswith("network") for name in suite) == 6
     for name, results in suite.items():
         for r in results:
             assert r.rel_error <= 1e-6, (name, r)
@@ -138,3 +139,10 @@ def test_build_mlp_validates_sizes():
         build_mlp((64, 0))
     with pytest.raises(ValueError, match="dense layer expects"):
         Network([Dense(10, 3)], input_shape=(11,))
+
+
+def test_dense_over_frames_is_the_same_map_on_every_frame(rng):
+    layer = Dense(3, 2, rng=rng, dtype=np.float64)
+    x = rng.standard_normal((4, 5, 3))
+    np.testing.assert_allclose(layer.forward(x), layer.forward(x.reshape(20, 3)).reshape(4, 5, 2))
+    assert layer.output_shape((5, 3)) == (5, 2)

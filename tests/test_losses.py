@@ -1,6 +1,16 @@
-import numpy as np
+import itertools
 
-from mlcore.losses import MeanSquaredError, SoftmaxCrossEntropy, log_softmax, softmax
+import numpy as np
+import pytest
+
+from mlcore.losses import (
+    ConnectionistTemporalClassification,
+    MeanSquaredError,
+    SoftmaxCrossEntropy,
+    ctc_log_likelihood,
+    log_softmax,
+    softmax,
+)
 
 
 def test_softmax_is_shift_invariant_and_normalised(rng):
@@ -39,3 +49,32 @@ def test_mse_is_summed_over_features_and_averaged_over_samples():
     mse = MeanSquaredError()
     assert mse.forward(np.array([[1.0, 2.0], [0.0, 0.0]]), np.zeros((2, 2))) == 2.5
     np.testing.assert_allclose(mse.backward(), [[1.0, 2.0], [0.0, 0.0]])
+
+
+def _ctc_by_enumeration(log_probs: np.ndarray, labels: list[int]) -> float:
+    """log P(labels) summed over every path of classes through the frames that reads as them (repeats
+    merged, then the blank, the last class, dropped): CTC's definition, by brute force."""
+    t, k = log_probs.shape
+    total = -np.inf
+    for path in itertools.product(range(k), repeat=t):
+        merged = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        if [c for c in merged if c != k - 1] == labels:
+            total = np.logaddexp(total, log_probs[np.arange(t), path].sum())
+    return float(total)
+
+
+def test_ctc_sums_every_alignment_of_the_labels(rng):
+    log_probs = log_softmax(rng.standard_normal((3, 6, 4)))
+    y = np.array([[0, 0, 1], [2, -1, -1], [1, 2, -1]])             # a repeat, one label, two
+    expected = [_ctc_by_enumeration(lp, [c for c in row if c >= 0]) for lp, row in zip(log_probs, y)]
+    np.testing.assert_allclose(ctc_log_likelihood(log_probs, y), expected, rtol=1e-12)
+    assert np.isclose(ConnectionistTemporalClassification().forward(log_probs, y), -np.mean(expected))
+
+
+def test_ctc_of_labels_the_frames_cannot_hold(rng):
+    log_probs = log_softmax(rng.standard_normal((1, 2, 4)))
+    assert ctc_log_likelihood(log_probs, np.array([[0, 0]])) == -np.inf   # a repeat needs a blank between: 3 frames
+    with pytest.raises(ValueError, match="longer than its frames"):
+        ConnectionistTemporalClassification().forward(log_probs, np.array([[0, 0]]))
+    with pytest.raises(ValueError, match="below the blank"):
+        ctc_log_likelihood(log_probs, np.array([[3]]))              # the blank is no label

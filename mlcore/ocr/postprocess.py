@@ -157,6 +157,11 @@ class Lexicon:
                 pred[word] = consistent_words(probs[word], [list(range(len(word)))], switch)
         return pred
 
+    def holds(self, text: str) -> bool:
+        """Whether `text` is a dictionary word."""
+        index = {c: i for i, c in enumerate(self.classes)}
+        return all(c in index for c in text) and self._holds(np.array([index[c] for c in text], dtype=np.int16))
+
     def _holds(self, labels: np.ndarray) -> bool:
         """Whether the class indices `labels` spell a dictionary word."""
         candidates = self.by_length.get(len(labels))

@@ -1,11 +1,13 @@
 """The OCR pipeline end to end: photo -> ink -> layout -> crops -> classes -> text."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from mlcore.ocr.counting import recount_words
 from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.image_io import ImageLoadError, load_photo
 from mlcore.ocr.layout import Box, Layout, layout
@@ -22,6 +24,7 @@ from mlcore.ocr.page import (
 from mlcore.ocr.postprocess import Lexicon, consistent_words, english_lexicon
 from mlcore.ocr.segment import Chooser, split_touching
 from mlcore.ocr.verifier import load_verifier
+from mlcore.ocr.words import load_word_cnn
 
 TOP_K = 3
 # A dense handwritten page holds several hundred characters. Thousands of marks mean noise or a
@@ -128,6 +131,17 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
     return raw, pred
 
 
+def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
+                 lexicon: bool) -> Callable[[list[Box]], str]:
+    """How the page reads one word from its boxes (counting.recount_words' `read`): each box classified, then
+    the word rules (_labels)."""
+    def read(boxes: list[Box]) -> str:
+        rows, _ = crops_to_rows(ink_image, labels, boxes)
+        _, pred = _labels(network.predict_proba(rows), [list(range(len(boxes)))], classes, correct_words, lexicon)
+        return "".join(classes[k] for k in pred)
+    return read
+
+
 def _character(box, to_photo: np.ndarray, p: np.ndarray, label: int, classes, line: int, word: int) -> Character:
     """One reading in the photo's pixels: `box` mapped by the 3x3 `to_photo`, `p` its class probabilities."""
     corners = to_photo @ np.array([[box.left, box.right, box.right, box.left],
@@ -232,10 +246,15 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     if marks > MAX_CHARACTERS:
         raise ImageLoadError(f"this photo holds {marks} separate marks, more than the {MAX_CHARACTERS} "
                              "characters a handwritten page has: is it a photo of a written page?")
-    choose = (_dictionary_choice(network, ink_image, lay.labels, english_lexicon(classes))
-              if correct_words and lexicon else None)
+    english = english_lexicon(classes) if correct_words and lexicon else None
+    choose = _dictionary_choice(network, ink_image, lay.labels, english) if english is not None else None
+    verifier = load_verifier() if verify_cuts else None
     lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network,
-                                   load_verifier() if verify_cuts else None, choose)
+                                   verifier, choose)
+    if verify_cuts:
+        lines, breaks = recount_words(lines, breaks, ink_image, lay.labels, lay.char_height, network, verifier,
+                                      load_word_cnn(), _word_reader(network, ink_image, lay.labels, classes,
+                                                                    correct_words, lexicon), english)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)

@@ -181,13 +181,11 @@ def _piece_scores(rows: np.ndarray, network, verifier) -> tuple[np.ndarray, np.n
     return score + VERIFIER_WEIGHT * np.log(np.maximum(one, VERIFIER_FLOOR)), one
 
 
-def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier=None,
-               budget: int = MAX_PIECES_READ) -> tuple[list[tuple[float, list[Box]]], int]:
-    """The ways of reading a wide mark as characters, left to right, each with its score, the most
-    probable first: the best parting (the mark itself when it reads best whole, or when parting it would
-    read more than `budget` pieces), then the best of each other number of pieces that scores within
-    ALTERNATIVE_MARGIN of it (MAX_ALTERNATIVES ways at most); and how many pieces were read. `verifier` (a
-    network, or None to go without) says how likely each piece is one whole character."""
+def _mark_readings(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier,
+                   budget: int) -> tuple[list[tuple[float, list[Box]]], int]:
+    """The best way of reading a mark as each number of characters it can be read as, with its score, the
+    greatest first (_ranked_paths over the mark's candidate cuts); and how many pieces were read. None read
+    (and no way) when it would take more than `budget` pieces."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
     bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
     low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
@@ -196,13 +194,31 @@ def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float
     pieces = {span: _piece(box, own, bounds[span[0]], bounds[span[1]]) for span in spans}
     pieces = {span: p for span, p in pieces.items() if p is not None}
     if not pieces or len(pieces) > budget:
-        return [(0.0, [box])], 0
+        return [], 0
     rows, _ = crops_to_rows(ink, labels, list(pieces.values()))
     score = dict(zip(pieces, _piece_scores(rows, network, verifier)[0].tolist(), strict=True))
-    paths = _ranked_paths(bounds, score)[:MAX_ALTERNATIVES]
-    ways = [(total, [pieces[span] for span in path]) for total, path in paths
-            if total >= paths[0][0] - ALTERNATIVE_MARGIN]
-    return ways or [(0.0, [box])], len(pieces)
+    return [(total, [pieces[span] for span in path]) for total, path in _ranked_paths(bounds, score)], len(pieces)
+
+
+def split_mark(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: float, network, verifier=None,
+               budget: int = MAX_PIECES_READ) -> tuple[list[tuple[float, list[Box]]], int]:
+    """The ways of reading a wide mark as characters, left to right, each with its score, the most
+    probable first: the best parting (the mark itself when it reads best whole, or when parting it would
+    read more than `budget` pieces), then the best of each other number of pieces that scores within
+    ALTERNATIVE_MARGIN of it (MAX_ALTERNATIVES ways at most); and how many pieces were read. `verifier` (a
+    network, or None to go without) says how likely each piece is one whole character."""
+    ranked, read = _mark_readings(box, ink, labels, char_height, network, verifier, budget)
+    ways = [way for way in ranked[:MAX_ALTERNATIVES] if way[0] >= ranked[0][0] - ALTERNATIVE_MARGIN]
+    return ways or [(0.0, [box])], read
+
+
+def part_mark(box: Box, count: int, ink: np.ndarray, labels: np.ndarray, char_height: float, network,
+              verifier=None, budget: int = MAX_PIECES_READ) -> tuple[list[Box] | None, int]:
+    """The most probable way of reading a mark as exactly `count` characters, as split_mark scores them (None:
+    its cuts allow no such way, or reading it would take more than `budget` pieces); and how many pieces
+    were read."""
+    ranked, read = _mark_readings(box, ink, labels, char_height, network, verifier, budget)
+    return next((boxes for _, boxes in ranked if len(boxes) == count), None), read
 
 
 def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:

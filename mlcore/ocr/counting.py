@@ -100,10 +100,10 @@ def _word_spans(breaks: list[list[bool]]) -> list[tuple[int, int, int]]:
 def recount_words(lines: list[list[Box]], breaks: list[list[bool]], ink: np.ndarray, labels: np.ndarray,
                   char_height: float, network, verifier, words: SavedModel,
                   read: Reader, lexicon: Lexicon | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks, with those the word recogniser (`words`, load_word_cnn) reads as
-    several characters parted where that makes the word's reading (`read`) far more probable to it, unless
-    that gives up a word of `lexicon` (_word_lost); and the word breaks to match (a mark's pieces belong to
-    its word)."""
+    """Every line's marks, with those the word recogniser (`words`, load_word_cnn) reads as several characters
+    parted where it is sure of the word's new reading (`read`) and finds it far more probable than the old
+    (_more_probable), unless that gives up a word of `lexicon` (_word_lost); and the word breaks to match (a
+    mark's pieces belong to its word)."""
     spans = _word_spans(breaks)
     images = _word_images([lines[li][a:b] for li, a, b in spans], ink, labels, char_height)
     logps = log_probs(words.network, [image for image, _, _ in images])

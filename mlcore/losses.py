@@ -61,16 +61,6 @@ class MeanSquaredError:
         return pred
 
 
-
-
-def _log_add(*terms: np.ndarray) -> np.ndarray:
-    """log(sum(exp(terms))), elementwise, -inf where every term is."""
-    out = terms[0]
-    for term in terms[1:]:
-        out = np.logaddexp(out, term)
-    return out
-
-
 def _shifted(a: np.ndarray, k: int) -> np.ndarray:
     """a (N, S) moved k states along its last axis (right for k > 0, left for k < 0), -inf let in."""
     out = np.full_like(a, -np.inf)
@@ -110,7 +100,7 @@ class _Lattice:
         alpha[:, 0] = np.where(self.inside, alpha[:, 0], -np.inf)
         for t in range(1, emit.shape[1]):
             a = alpha[:, t - 1]
-            came = _log_add(a, _shifted(a, 1), np.where(self.skip, _shifted(a, 2), -np.inf))
+            came = np.logaddexp.reduce([a, _shifted(a, 1), np.where(self.skip, _shifted(a, 2), -np.inf)])
             alpha[:, t] = np.where(self.inside, came + emit[:, t], -np.inf)
         return alpha
 
@@ -124,7 +114,7 @@ class _Lattice:
         skip_to = _shifted(np.where(self.skip, 0.0, -np.inf), -2) == 0.0
         for t in range(emit.shape[1] - 2, -1, -1):
             b = beta[:, t + 1]
-            went = _log_add(b, _shifted(b, -1), np.where(skip_to, _shifted(b, -2), -np.inf))
+            went = np.logaddexp.reduce([b, _shifted(b, -1), np.where(skip_to, _shifted(b, -2), -np.inf)])
             beta[:, t] = np.where(self.inside, went + emit[:, t], -np.inf)
         return beta
 

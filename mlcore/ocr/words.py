@@ -118,14 +118,21 @@ def _batches(widths: list[int], columns: int) -> list[list[int]]:
     return batches
 
 
+def _padded(images: list[np.ndarray], batch, dtype) -> np.ndarray:
+    """The images `batch` indexes as one network input (len(batch), HEIGHT, widest, 1), each padded on the
+    right with empty columns."""
+    x = np.zeros((len(batch), HEIGHT, max(images[i].shape[1] for i in batch), 1), dtype=dtype)
+    for row, i in enumerate(batch):
+        x[row, :, :images[i].shape[1], 0] = images[i]
+    return x
+
+
 def log_probs(network: Network, images: list[np.ndarray], columns: int = BATCH_COLUMNS) -> list[np.ndarray]:
     """Each word image's per-frame class log-probabilities (W / STRIDE, classes + blank), read in batches of
     images of like widths (_batches; padded with empty columns to the widest of the batch)."""
     out: list[np.ndarray] = [np.zeros(0)] * len(images)
     for batch in _batches([image.shape[1] for image in images], columns):
-        x = np.zeros((len(batch), HEIGHT, max(images[i].shape[1] for i in batch), 1), dtype=network.dtype)
-        for row, i in enumerate(batch):
-            x[row, :, :images[i].shape[1], 0] = images[i]
+        x = _padded(images, batch, network.dtype)
         logp = log_softmax(network.forward(x).astype(np.float64))
         for row, i in enumerate(batch):
             out[i] = logp[row, :images[i].shape[1] // STRIDE]
@@ -253,9 +260,7 @@ def _epoch(network: Network, optimizer: Adam, images, texts, classes, config: Wo
     losses = []
     for b in rng.permutation(len(batches)):
         batch = batches[b]
-        x = np.zeros((len(batch), HEIGHT, max(images[i].shape[1] for i in batch), 1), dtype=network.dtype)
-        for row, i in enumerate(batch):
-            x[row, :, :images[i].shape[1], 0] = images[i]
+        x = _padded(images, batch, network.dtype)
         loss, _ = network.loss_and_gradients(x, encode([texts[i] for i in batch], classes))
         optimizer.step(network)
         losses.append(loss)

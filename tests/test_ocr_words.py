@@ -9,7 +9,7 @@ from mlcore.cli import main
 from mlcore.data.classes import CLASSES as CLASSES_36
 from mlcore.data.paths import default_classifier_path
 from mlcore.model_io import ModelFileError, load_model
-from mlcore.ocr import counting, words
+from mlcore.ocr import counting, segment, word_reading, words
 from mlcore.ocr.layout import Box
 from mlcore.ocr.postprocess import Lexicon
 from tests.tiny_data import tiny_data_dir
@@ -97,12 +97,12 @@ def test_a_classifier_is_not_taken_for_a_word_recogniser():
 
 def test_each_character_the_recogniser_reads_is_placed_in_the_mark_under_it_or_the_nearest():
     marks = [Box(0, 10, 20, 30), Box(0, 40, 20, 50)]
-    np.testing.assert_array_equal(counting._marks_holding(marks, [12.0, 25.0, 45.0]), [2, 1])
-    np.testing.assert_array_equal(counting._marks_holding(marks, [35.0, 60.0]), [0, 2])   # between: the nearest
+    np.testing.assert_array_equal(word_reading.marks_holding(marks, [12.0, 25.0, 45.0]), [0, 0, 1])
+    np.testing.assert_array_equal(word_reading.marks_holding(marks, [35.0, 60.0]), [1, 1])   # between: the nearest
 
 
 def test_words_are_found_from_the_breaks():
-    assert counting._word_spans([[False, False, True], [], [False]]) == [(0, 0, 2), (0, 2, 3), (2, 0, 1)]
+    assert word_reading.word_spans([[False, False, True], [], [False]]) == [(0, 0, 2), (0, 2, 3), (2, 0, 1)]
 
 
 def test_a_reading_is_recounted_only_when_the_recogniser_is_sure_of_the_new_one_and_far_surer_than_of_the_old():
@@ -154,15 +154,79 @@ def test_a_mark_the_recogniser_reads_as_two_characters_is_parted_and_its_word_ke
         return pieces, 2
 
     monkeypatch.setattr(counting, "part_mark", part_mark)
-    model = type("Saved", (), {"network": _Reads("-1--4--"), "classes": (*CLASSES, "blank")})()
+    frames = word_reading.read_words([[mark]], ink, labels, 30.0, _Reads("-1--4--"))
     read = {1: "B", 2: "14"}
-    lines, breaks = counting.recount_words([[mark]], [[True]], ink, labels, 30.0, None, None, model,
-                                           lambda boxes: read[len(boxes)])
+    lines, breaks = counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None, CLASSES,
+                                           lambda boxes, _: read[len(boxes)])
     assert asked == [(mark, 2)] and lines == [pieces] and breaks == [[True, False]]
     # A word the recogniser reads as it is read stays whole.
     read = {1: "14", 2: "14"}
-    assert counting.recount_words([[mark]], [[True]], ink, labels, 30.0, None, None, model,
-                                  lambda boxes: read[len(boxes)])[0] == [[mark]]
+    assert counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None, CLASSES,
+                                  lambda boxes, _: read[len(boxes)])[0] == [[mark]]
+    # Nor is a word the recogniser did not read (past its bound of columns) recounted.
+    assert counting.recount_words([[mark]], [[True]], [None], ink, labels, 30.0, None, None, CLASSES,
+                                  lambda boxes, _: read[len(boxes)])[0] == [[mark]]
+
+
+def test_a_mark_is_cut_where_its_ink_is_thinnest_near_each_column_asked():
+    labels = np.zeros((30, 60), dtype=np.int32)
+    labels[:, 0:18] = labels[:, 23:45] = 1
+    labels[14:16, 18:23] = 1                  # two blocks joined by a thin bridge, columns 18-22
+    mark = Box(0, 0, 30, 45, [1])
+    left, right = segment.cut_at(mark, [25.0], labels, char_height=30.0)   # asked 25: the bridge is 4 px off
+    assert 18 <= left.right <= 23 and right.left == left.right and right.right == 45
+    assert left.top == 0 and left.bottom == 30
+    # No piece narrower than the segmenter's (0.2 character heights, 6 px here), and none beyond the mark.
+    assert segment.cut_at(mark, [10.0, 11.0], labels, 30.0) is None
+    assert segment.cut_at(mark, [38.0], labels, 30.0) is not None and segment.cut_at(mark, [60.0], labels, 30.0) is None
+
+
+def test_of_the_ways_of_parting_a_word_the_one_the_recogniser_reads_likeliest_is_kept():
+    word = word_reading.WordFrames(_frames("-1--4-", sure=0.9999), x_scale=1.0, left=0)
+    mark, ways = Box(0, 0, 30, 20), [[Box(0, 0, 30, 8), Box(0, 8, 30, 20)], [Box(0, 0, 30, 12), Box(0, 12, 30, 20)]]
+    texts = {mark.right: "B", 8: "1A", 12: "14"}       # each way read as its first piece's right edge says
+
+    def read(boxes, _):
+        return texts[boxes[0].right]
+
+    assert counting._recounted([mark], ways, word, CLASSES, read, None) == ways[1]
+    assert counting._recounted([mark], ways[:1], word, CLASSES, read, None) == [mark]   # "1A": not sure of it
+    assert counting._recounted([mark], [], word, CLASSES, read, None) == [mark]
+
+
+def _two_marks() -> tuple[word_reading.WordFrames, list[Box]]:
+    """A word of two marks, columns 0-40 and 40-80, and frames whose centres fall 8 to a mark: the first mark's
+    frames read "4" twice, the second's "B" once and blanks."""
+    frames = word_reading.WordFrames(_frames("--44----" + "---B----"), x_scale=words.STRIDE / 5, left=3)
+    marks = [Box(0, 0, 30, 40), Box(0, 40, 30, 80)]
+    assert word_reading.marks_holding(marks, frames.columns(np.arange(16))).tolist() == [0] * 8 + [1] * 8
+    return frames, marks
+
+
+def test_each_mark_is_given_the_classes_the_recogniser_saw_in_its_columns():
+    frames, marks = _two_marks()
+    q = word_reading.mark_probabilities(frames, marks)
+    assert q.shape == (2, len(CLASSES)) and np.allclose(q.sum(axis=1), 1)
+    assert q[0].argmax() == CLASSES.index("4") and q[1].argmax() == CLASSES.index("B")
+    assert q[0].max() > q[1].max()     # two frames of "4", one of "B": surer of the first
+    # A mark the recogniser saw no character in is told nothing: every class alike, but for the blank frames'
+    # small share of each.
+    blank = word_reading.WordFrames(_frames("-" * 16), x_scale=words.STRIDE / 5, left=3)
+    assert np.ptp(word_reading.mark_probabilities(blank, marks)) < 1e-9
+
+
+def test_the_classifier_and_the_recogniser_read_each_mark_together():
+    frames, marks = _two_marks()
+    torn = np.array([[0.1, 0.1, 0.1, 0.7], [0.45, 0.45, 0.05, 0.05]])   # "4" sure; A or B, torn
+    both = word_reading.fused(torn, frames, marks, weight=0.5)
+    assert np.allclose(both.sum(axis=1), 1) and both[0].argmax() == 3 and both[1].argmax() == CLASSES.index("B")
+    # Its power: weight 0 is the classifier alone, and so is a word the recogniser did not read.
+    np.testing.assert_allclose(word_reading.fused(torn, frames, marks, weight=0.0), torn, atol=1e-12)
+    assert word_reading.fused(torn, None, marks) is torn
+    # The product, normalised: with weight 1, each class's share is the classifier's times the recogniser's.
+    q = word_reading.mark_probabilities(frames, marks)
+    np.testing.assert_allclose(word_reading.fused(torn, frames, marks, weight=1.0),
+                               torn * q / (torn * q).sum(axis=1, keepdims=True))
 
 
 # ------------------------------------------------------------ the shipped word recogniser, on real data

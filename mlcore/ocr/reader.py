@@ -24,6 +24,7 @@ from mlcore.ocr.page import (
 from mlcore.ocr.postprocess import Lexicon, consistent_words, english_lexicon
 from mlcore.ocr.segment import Chooser, split_touching
 from mlcore.ocr.verifier import load_verifier
+from mlcore.ocr.word_reading import WordFrames, fused, read_words, word_spans
 from mlcore.ocr.words import load_word_cnn
 
 TOP_K = 3
@@ -132,14 +133,25 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
 
 
 def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
-                 lexicon: bool) -> Callable[[list[Box]], str]:
-    """How the page reads one word from its boxes (counting.recount_words' `read`): each box classified, then
-    the word rules (_labels)."""
-    def read(boxes: list[Box]) -> str:
+                 lexicon: bool) -> Callable[[list[Box], WordFrames | None], str]:
+    """How the page reads one word from its boxes and the word recogniser's reading of it (counting.recount_words'
+    `read`): each box classified, read with the recogniser (word_reading.fused), then the word rules (_labels)."""
+    def read(boxes: list[Box], frames: WordFrames | None) -> str:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
-        _, pred = _labels(network.predict_proba(rows), [list(range(len(boxes)))], classes, correct_words, lexicon)
+        probs = fused(network.predict_proba(rows), frames, boxes)
+        _, pred = _labels(probs, [list(range(len(boxes)))], classes, correct_words, lexicon)
         return "".join(classes[k] for k in pred)
     return read
+
+
+def _read_with(probs: np.ndarray, words: list[list[int]], frames: list[WordFrames | None],
+               boxes: list[Box]) -> np.ndarray:
+    """The page's class probabilities (characters, classes) with each word's read with the word recogniser's
+    reading of it (`frames`, one per word; none when it was not run)."""
+    out = probs.copy()
+    for word, read in zip(words, frames):
+        out[word] = fused(probs[word], read, [boxes[i] for i in word])
+    return out
 
 
 def _character(box, to_photo: np.ndarray, p: np.ndarray, label: int, classes, line: int, word: int) -> Character:
@@ -161,7 +173,9 @@ def read_page(image: np.ndarray | str | Path | bytes, network, classes, work_sid
     almost like an English word become that word, and a word whose touching letters may be parted several
     ways be read the way that makes a dictionary word (_dictionary_choice). verify_cuts weighs where
     touching characters are parted by the shipped verifier (mlcore.ocr.verifier) as well as the classifier,
-    and joins the marks of characters broken apart (only where the verifier doubts a mark is whole).
+    and joins the marks of characters broken apart (only where the verifier doubts a mark is whole); it also
+    has the word recogniser (mlcore.ocr.words) read each word whole, to count its characters
+    (mlcore.ocr.counting) and to read each mark with the classifier (mlcore.ocr.word_reading.fused).
     A page whose strongest marks are under twice the ink floor is read a second time with the floor of
     faint writing, and that reading kept if it reads as writing (_faint_reading) and is surer (_surer).
     """
@@ -251,16 +265,21 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     verifier = load_verifier() if verify_cuts else None
     lines, breaks = split_touching(lay.lines, lay.word_breaks, ink_image, lay.labels, lay.char_height, network,
                                    verifier, choose)
+    frames: list[WordFrames | None] = []
     if verify_cuts:
-        lines, breaks = recount_words(lines, breaks, ink_image, lay.labels, lay.char_height, network, verifier,
-                                      load_word_cnn(), _word_reader(network, ink_image, lay.labels, classes,
-                                                                    correct_words, lexicon), english)
+        recogniser = load_word_cnn()
+        frames = read_words([lines[li][a:b] for li, a, b in word_spans(breaks)], ink_image, lay.labels,
+                            lay.char_height, recogniser.network)
+        lines, breaks = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height, network,
+                                      verifier, recogniser.classes[:-1],
+                                      _word_reader(network, ink_image, lay.labels, classes, correct_words, lexicon),
+                                      english)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
     probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
     words, line_of, word_of = _word_indices(lay.word_breaks)
-    raw, pred = _labels(probs, words, classes, correct_words, lexicon)
+    raw, pred = _labels(_read_with(probs, words, frames, boxes), words, classes, correct_words, lexicon)
     scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
     to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work
     chars = [_character(b, to_photo, probs[i], pred[i], classes, line_of[i], word_of[i]) for i, b in enumerate(boxes)]

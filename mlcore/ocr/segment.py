@@ -75,6 +75,7 @@ MAX_MERGED = 3              # pieces one broken character is read from, at most
 # pages no better.
 ALTERNATIVE_MARGIN = 2.0
 MAX_ALTERNATIVES = 3        # ways of parting one mark offered, the most probable included
+CUT_SNAP = 0.15             # a cut asked for at a column moves to the mark's thinnest ink this many heights either side
 DOUBT = 0.5                 # the verifier doubts a mark is one whole character when its p(one) is below this
 # Marks at least this many character heights wide (and no wider than SPLIT_WIDTH) are parted when the verifier
 # doubts them (_doubted_marks): "14" written overlapping was a mark 0.78-0.91 heights wide, read H at p(one) 0.06-0.09.
@@ -219,6 +220,27 @@ def part_mark(box: Box, count: int, ink: np.ndarray, labels: np.ndarray, char_he
     were read."""
     ranked, read = _mark_readings(box, ink, labels, char_height, network, verifier, budget)
     return next((boxes for _, boxes in ranked if len(boxes) == count), None), read
+
+
+def cut_at(box: Box, columns: list[float], labels: np.ndarray, char_height: float) -> list[Box] | None:
+    """The mark cut at the page columns `columns`, each moved to where the mark's ink is thinnest within CUT_SNAP
+    character heights of it: its pieces, left to right (None: a piece would be narrower than PIECE_WIDTH allows, or
+    hold no ink)."""
+    own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
+    profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
+    reach = max(1, int(round(CUT_SNAP * char_height)))
+    bounds = [0]
+    for x in sorted(columns):
+        at = int(round(x)) - box.left
+        low, high = max(bounds[-1] + 1, at - reach), min(box.width, at + reach + 1)
+        if low >= high:
+            return None
+        bounds.append(low + int(profile[low:high].argmin()))
+    bounds.append(box.width)
+    if np.diff(bounds).min() < PIECE_WIDTH[0] * char_height:
+        return None
+    pieces = [_piece(box, own, a, b) for a, b in zip(bounds, bounds[1:])]
+    return None if any(p is None for p in pieces) else pieces
 
 
 def _close_runs(boxes: list[Box], char_height: float) -> list[tuple[int, int]]:

@@ -141,6 +141,11 @@ class _Reads:
         return np.broadcast_to(logp, (len(x), *logp.shape)).copy()
 
 
+def _recogniser(path: str):
+    """A stand-in saved word recogniser (_Reads) of CLASSES and the blank."""
+    return type("Saved", (), {"network": _Reads(path), "classes": (*CLASSES, "blank")})()
+
+
 def test_a_mark_the_recogniser_reads_as_two_characters_is_parted_and_its_word_keeps_its_break(monkeypatch):
     ink = np.zeros((40, 200), dtype=np.float32)
     ink[5:35, 20:40] = 1.0                     # the word's one mark, 30 px high: a "14" read H
@@ -154,17 +159,17 @@ def test_a_mark_the_recogniser_reads_as_two_characters_is_parted_and_its_word_ke
         return pieces, 2
 
     monkeypatch.setattr(counting, "part_mark", part_mark)
-    frames = word_reading.read_words([[mark]], ink, labels, 30.0, _Reads("-1--4--"))
+    frames = word_reading.read_words([[mark]], ink, labels, 30.0, _recogniser("-1--4--"))
     read = {1: "B", 2: "14"}
-    lines, breaks = counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None, CLASSES,
+    lines, breaks = counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None,
                                            lambda boxes, _: read[len(boxes)])
     assert asked == [(mark, 2)] and lines == [pieces] and breaks == [[True, False]]
     # A word the recogniser reads as it is read stays whole.
     read = {1: "14", 2: "14"}
-    assert counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None, CLASSES,
+    assert counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None,
                                   lambda boxes, _: read[len(boxes)])[0] == [[mark]]
     # Nor is a word the recogniser did not read (past its bound of columns) recounted.
-    assert counting.recount_words([[mark]], [[True]], [None], ink, labels, 30.0, None, None, CLASSES,
+    assert counting.recount_words([[mark]], [[True]], [None], ink, labels, 30.0, None, None,
                                   lambda boxes, _: read[len(boxes)])[0] == [[mark]]
 
 
@@ -182,22 +187,23 @@ def test_a_mark_is_cut_where_its_ink_is_thinnest_near_each_column_asked():
 
 
 def test_of_the_ways_of_parting_a_word_the_one_the_recogniser_reads_likeliest_is_kept():
-    word = word_reading.WordFrames(_frames("-1--4-", sure=0.9999), x_scale=1.0, left=0)
+    word = word_reading.WordFrames(_frames("-1--4-", sure=0.9999), x_scale=1.0, left=0, classes=CLASSES)
     mark, ways = Box(0, 0, 30, 20), [[Box(0, 0, 30, 8), Box(0, 8, 30, 20)], [Box(0, 0, 30, 12), Box(0, 12, 30, 20)]]
     texts = {mark.right: "B", 8: "1A", 12: "14"}       # each way read as its first piece's right edge says
 
     def read(boxes, _):
         return texts[boxes[0].right]
 
-    assert counting._recounted([mark], ways, word, CLASSES, read, None) == ways[1]
-    assert counting._recounted([mark], ways[:1], word, CLASSES, read, None) == [mark]   # "1A": not sure of it
-    assert counting._recounted([mark], [], word, CLASSES, read, None) == [mark]
+    assert counting._recounted([mark], ways, word, read, None) == ways[1]
+    assert counting._recounted([mark], ways[:1], word, read, None) == [mark]   # "1A": not sure of it
+    assert counting._recounted([mark], [], word, read, None) == [mark]
 
 
 def _two_marks() -> tuple[word_reading.WordFrames, list[Box]]:
     """A word of two marks, columns 0-40 and 40-80, and frames whose centres fall 8 to a mark: the first mark's
     frames read "4" twice, the second's "B" once and blanks."""
-    frames = word_reading.WordFrames(_frames("--44----" + "---B----"), x_scale=words.STRIDE / 5, left=3)
+    frames = word_reading.WordFrames(_frames("--44----" + "---B----"), x_scale=words.STRIDE / 5, left=3,
+                                     classes=CLASSES)
     marks = [Box(0, 0, 30, 40), Box(0, 40, 30, 80)]
     assert word_reading.marks_holding(marks, frames.columns(np.arange(16))).tolist() == [0] * 8 + [1] * 8
     return frames, marks
@@ -211,21 +217,22 @@ def test_each_mark_is_given_the_classes_the_recogniser_saw_in_its_columns():
     assert q[0].max() > q[1].max()     # two frames of "4", one of "B": surer of the first
     # A mark the recogniser saw no character in is told nothing: every class alike, but for the blank frames'
     # small share of each.
-    blank = word_reading.WordFrames(_frames("-" * 16), x_scale=words.STRIDE / 5, left=3)
+    blank = word_reading.WordFrames(_frames("-" * 16), x_scale=words.STRIDE / 5, left=3, classes=CLASSES)
     assert np.ptp(word_reading.mark_probabilities(blank, marks)) < 1e-9
 
 
 def test_the_classifier_and_the_recogniser_read_each_mark_together():
     frames, marks = _two_marks()
     torn = np.array([[0.1, 0.1, 0.1, 0.7], [0.45, 0.45, 0.05, 0.05]])   # "4" sure; A or B, torn
-    both = word_reading.fused(torn, frames, marks, weight=0.5)
+    both = word_reading.fused(torn, CLASSES, frames, marks, weight=0.5)
     assert np.allclose(both.sum(axis=1), 1) and both[0].argmax() == 3 and both[1].argmax() == CLASSES.index("B")
     # Its power: weight 0 is the classifier alone, and so is a word the recogniser did not read.
-    np.testing.assert_allclose(word_reading.fused(torn, frames, marks, weight=0.0), torn, atol=1e-12)
-    assert word_reading.fused(torn, None, marks) is torn
+    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, frames, marks, weight=0.0), torn, atol=1e-12)
+    assert word_reading.fused(torn, CLASSES, None, marks) is torn
+    assert word_reading.fused(torn, tuple("AB41"), frames, marks) is torn    # other classes: the classifier's alone
     # The product, normalised: with weight 1, each class's share is the classifier's times the recogniser's.
     q = word_reading.mark_probabilities(frames, marks)
-    np.testing.assert_allclose(word_reading.fused(torn, frames, marks, weight=1.0),
+    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, frames, marks, weight=1.0),
                                torn * q / (torn * q).sum(axis=1, keepdims=True))
 
 

@@ -66,10 +66,10 @@ def _partings(word: list[Box], held: np.ndarray, centres: np.ndarray, ink: np.nd
 
 
 def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list[WordFrames | None], ink: np.ndarray,
-                  labels: np.ndarray, char_height: float, network, verifier, classes, read: Reader,
+                  labels: np.ndarray, char_height: float, network, verifier, read: Reader,
                   lexicon: Lexicon | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks, with those the word recogniser (its reading of each word, `frames`, over `classes`
-    and the blank) reads as several characters parted (_partings; the way whose reading, by `read`, it finds
+    """Every line's marks, with those the word recogniser (its reading of each word, `frames`) reads as several
+    characters parted (_partings; the way whose reading, by `read`, it finds
     most probable) where it is sure of the word's new reading and finds it far more probable than the old
     (_more_probable), unless that gives up a word of `lexicon` (_word_lost); and the word breaks to match (a
     mark's pieces belong to its word)."""
@@ -84,24 +84,25 @@ def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list
             ways, n = _partings(boxes, marks_holding(boxes, centres), centres, ink, labels, char_height, network,
                                 verifier, budget)
             budget -= n
-            boxes = _recounted(boxes, ways, word, classes, read, lexicon)
+            boxes = _recounted(boxes, ways, word, read, lexicon)
         new_lines[li] += boxes
         new_breaks[li] += [breaks[li][a]] + [False] * (len(boxes) - 1)
     return new_lines, new_breaks
 
 
-def _recounted(boxes: list[Box], ways: list[list[Box]], word: WordFrames, classes, read: Reader,
+def _recounted(boxes: list[Box], ways: list[list[Box]], word: WordFrames, read: Reader,
                lexicon: Lexicon | None) -> list[Box]:
     """Of the ways of parting a word's marks `boxes`, the one whose reading the recogniser finds most probable,
     if it is sure of it and finds it far more probable than the reading of `boxes` (_more_probable) and no
     dictionary word is lost (_word_lost); else `boxes`."""
     texts = [read(way, word) for way in ways]
-    scores = _log_likelihoods(word.logp, texts, classes) if ways else None
+    scores = _log_likelihoods(word.logp, texts, word.classes) if ways else None
     if scores is None:
         return boxes
     best = int(np.argmax(scores))
     before = read(boxes, word)
-    keep = _more_probable(word.logp, before, texts[best], classes) and not _word_lost(before, texts[best], lexicon)
+    keep = _more_probable(word.logp, before, texts[best], word.classes) and \
+        not _word_lost(before, texts[best], lexicon)
     return ways[best] if keep else boxes
 
 

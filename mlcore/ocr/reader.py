@@ -138,19 +138,19 @@ def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, co
     `read`): each box classified, read with the recogniser (word_reading.fused), then the word rules (_labels)."""
     def read(boxes: list[Box], frames: WordFrames | None) -> str:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
-        probs = fused(network.predict_proba(rows), frames, boxes)
+        probs = fused(network.predict_proba(rows), classes, frames, boxes)
         _, pred = _labels(probs, [list(range(len(boxes)))], classes, correct_words, lexicon)
         return "".join(classes[k] for k in pred)
     return read
 
 
-def _read_with(probs: np.ndarray, words: list[list[int]], frames: list[WordFrames | None],
+def _read_with(probs: np.ndarray, classes, words: list[list[int]], frames: list[WordFrames | None],
                boxes: list[Box]) -> np.ndarray:
-    """The page's class probabilities (characters, classes) with each word's read with the word recogniser's
+    """The page's class probabilities (characters, `classes`) with each word's read with the word recogniser's
     reading of it (`frames`, one per word; none when it was not run)."""
     out = probs.copy()
     for word, read in zip(words, frames):
-        out[word] = fused(probs[word], read, [boxes[i] for i in word])
+        out[word] = fused(probs[word], classes, read, [boxes[i] for i in word])
     return out
 
 
@@ -267,19 +267,17 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
                                    verifier, choose)
     frames: list[WordFrames | None] = []
     if verify_cuts:
-        recogniser = load_word_cnn()
         frames = read_words([lines[li][a:b] for li, a, b in word_spans(breaks)], ink_image, lay.labels,
-                            lay.char_height, recogniser.network)
+                            lay.char_height, load_word_cnn())
         lines, breaks = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height, network,
-                                      verifier, recogniser.classes[:-1],
-                                      _word_reader(network, ink_image, lay.labels, classes, correct_words, lexicon),
-                                      english)
+                                      verifier, _word_reader(network, ink_image, lay.labels, classes,
+                                                             correct_words, lexicon), english)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
     probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
     words, line_of, word_of = _word_indices(lay.word_breaks)
-    raw, pred = _labels(_read_with(probs, words, frames, boxes), words, classes, correct_words, lexicon)
+    raw, pred = _labels(_read_with(probs, classes, words, frames, boxes), words, classes, correct_words, lexicon)
     scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
     to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work
     chars = [_character(b, to_photo, probs[i], pred[i], classes, line_of[i], word_of[i]) for i, b in enumerate(boxes)]

@@ -14,6 +14,7 @@ from functools import reduce
 
 import numpy as np
 
+from mlcore.model_io import SavedModel
 from mlcore.ocr.crops import character_crop
 from mlcore.ocr.layout import Box
 from mlcore.ocr.words import frame_column, log_probs, word_image
@@ -31,10 +32,12 @@ FLOOR = 0.01
 @dataclass(frozen=True)
 class WordFrames:
     """The recogniser's reading of one word: per-frame class log-probabilities (frames, classes + blank), how
-    many image columns an ink column became, and the page column of the word image's first ink column."""
+    many image columns an ink column became, the page column of the word image's first ink column, and the
+    classes (the blank not among them)."""
     logp: np.ndarray
     x_scale: float
     left: int
+    classes: tuple[str, ...]
 
     def columns(self, frames) -> np.ndarray:
         """The page column at the centre of each of `frames` (frame indices, fractional for a run's middle)."""
@@ -51,8 +54,9 @@ def word_spans(breaks: list[list[bool]]) -> list[tuple[int, int, int]]:
 
 
 def read_words(words: list[list[Box]], ink: np.ndarray, labels: np.ndarray, char_height: float,
-               network) -> list[WordFrames | None]:
-    """The recogniser's reading of each word (its marks), in order; None past MAX_COLUMNS_READ columns."""
+               recogniser: SavedModel) -> list[WordFrames | None]:
+    """The recogniser's (words.load_word_cnn) reading of each word (its marks), in order; None past
+    MAX_COLUMNS_READ columns."""
     images, columns = [], 0
     for word in words:
         whole = reduce(Box.merge, word)
@@ -62,8 +66,9 @@ def read_words(words: list[list[Box]], ink: np.ndarray, labels: np.ndarray, char
         if columns > MAX_COLUMNS_READ:
             break
         images.append((image, x_scale, max(whole.left - 2, 0)))   # character_crop's margin of 2
-    logps = log_probs(network, [image for image, _, _ in images])
-    read = [WordFrames(logp, x_scale, left) for logp, (_, x_scale, left) in zip(logps, images)]
+    logps = log_probs(recogniser.network, [image for image, _, _ in images])
+    classes = tuple(recogniser.classes[:-1])
+    read = [WordFrames(logp, x_scale, left, classes) for logp, (_, x_scale, left) in zip(logps, images)]
     return read + [None] * (len(words) - len(read))
 
 
@@ -88,11 +93,13 @@ def mark_probabilities(frames: WordFrames, word: list[Box]) -> np.ndarray:
     return sums / sums.sum(axis=1, keepdims=True)
 
 
-def fused(probs: np.ndarray, frames: WordFrames | None, word: list[Box], weight: float | None = None) -> np.ndarray:
-    """A word's class probabilities (marks, classes) as the classifier (`probs`) and the recogniser (`frames`)
+def fused(probs: np.ndarray, classes, frames: WordFrames | None, word: list[Box],
+          weight: float | None = None) -> np.ndarray:
+    """A word's class probabilities (marks, `classes`) as the classifier (`probs`) and the recogniser (`frames`)
     read it together: their product, the recogniser's raised to `weight` (default WORD_WEIGHT), normalised.
-    Unchanged without frames."""
-    if frames is None or not len(word):
+    Unchanged without frames, or when the classifier reads other classes than the recogniser (a model of digits
+    alone, chosen on the Read page)."""
+    if frames is None or not len(word) or tuple(classes) != frames.classes:
         return probs
     weight = WORD_WEIGHT if weight is None else weight
     logp = np.log(np.clip(probs, 1e-12, None)) + weight * np.log(mark_probabilities(frames, word))

@@ -181,9 +181,11 @@ def test_a_mark_is_cut_where_its_ink_is_thinnest_near_each_column_asked():
     left, right = segment.cut_at(mark, [25.0], labels, char_height=30.0)   # asked 25: the bridge is 4 px off
     assert 18 <= left.right <= 23 and right.left == left.right and right.right == 45
     assert left.top == 0 and left.bottom == 30
-    # No piece narrower than the segmenter's (0.2 character heights, 6 px here), and none beyond the mark.
-    assert segment.cut_at(mark, [10.0, 11.0], labels, 30.0) is None
-    assert segment.cut_at(mark, [38.0], labels, 30.0) is not None and segment.cut_at(mark, [60.0], labels, 30.0) is None
+    # A piece as narrow as a 1 may be, but no cut beyond the mark, and none on the one before it.
+    narrow = segment.cut_at(mark, [3.0], labels, 30.0)
+    assert narrow is not None and narrow[0].width >= 1
+    assert segment.cut_at(mark, [60.0], labels, 30.0) is None
+    assert segment.cut_at(mark, [44.0, 44.0, 44.0, 44.0, 44.0, 44.0], labels, 30.0) is None
 
 
 def test_of_the_ways_of_parting_a_word_the_one_the_recogniser_reads_likeliest_is_kept():

@@ -224,8 +224,9 @@ def part_mark(box: Box, count: int, ink: np.ndarray, labels: np.ndarray, char_he
 
 def cut_at(box: Box, columns: list[float], labels: np.ndarray, char_height: float) -> list[Box] | None:
     """The mark cut at the page columns `columns`, each moved to where the mark's ink is thinnest within CUT_SNAP
-    character heights of it: its pieces, left to right (None: a piece would be narrower than PIECE_WIDTH allows, or
-    hold no ink)."""
+    character heights of it: its pieces, left to right (None: a cut would meet the one before it or fall
+    beyond the mark, or a piece holds no ink). A piece may be narrower than the segmenter's own (PIECE_WIDTH):
+    the recogniser saw a character there, and a 1 is narrow."""
     own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
     profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
     reach = max(1, int(round(CUT_SNAP * char_height)))
@@ -237,8 +238,6 @@ def cut_at(box: Box, columns: list[float], labels: np.ndarray, char_height: floa
             return None
         bounds.append(low + int(profile[low:high].argmin()))
     bounds.append(box.width)
-    if np.diff(bounds).min() < PIECE_WIDTH[0] * char_height:
-        return None
     pieces = [_piece(box, own, a, b) for a, b in zip(bounds, bounds[1:])]
     return None if any(p is None for p in pieces) else pieces
 

@@ -516,7 +516,7 @@ def test_the_reader_reads_a_token_that_makes_no_word_again_only_with_the_diction
     # "CB2 CAB": the same 2 as above; the reader's word rules read "CB2" with the dictionary and "CBZ" without
     probs = _probs([{"C": 0.9}, {"B": 0.9}, {"2": 0.8, "Z": 0.18}, {"C": 0.9}, {"A": 0.9}, {"B": 0.9}])
     for lexicon, text in ((True, "CB2CAB"), (False, "CBZCAB")):
-        _, pred = reader._labels(probs, [[0, 1, 2], [3, 4, 5]], CLASSES, correct_words=True, lexicon=lexicon)
+        pred = reader._labels(probs, [[0, 1, 2], [3, 4, 5]], CLASSES, correct_words=True, lexicon=lexicon)
         assert "".join(CLASSES[k] for k in pred) == text
 
 
@@ -883,6 +883,8 @@ def test_the_word_recogniser_counts_overlapping_characters_and_reads_each_mark_b
     assert counted >= accuracy(overlapping) + 0.01, counted   # measured 0.938 against 0.918
     assert clean == accuracy(Style().letter_gap)           # no clean page recounted
     monkeypatch.undo()
-    monkeypatch.setattr(word_reading, "WORD_WEIGHT", 0.0)  # the classifier alone reads each mark
+    # The classifier alone reads each mark. A few characters in 24 pages (the reading is deterministic; a
+    # retrained classifier or recogniser may move these, and the bench on 30 pages a condition is the measure).
+    monkeypatch.setattr(word_reading, "WORD_WEIGHT", 0.0)
     assert counted > accuracy(overlapping), counted           # measured 0.938 against 0.933
     assert clean > accuracy(Style().letter_gap), clean        # 0.985 against 0.982

@@ -105,15 +105,17 @@ def test_words_are_found_from_the_breaks():
     assert word_reading.word_spans([[False, False, True], [], [False]]) == [(0, 0, 2), (0, 2, 3), (2, 0, 1)]
 
 
+def _probable(logp: np.ndarray, before: str, after: str) -> bool:
+    return counting._more_probable(*counting._log_likelihoods(logp, [before, after], CLASSES).tolist())
+
+
 def test_a_reading_is_recounted_only_when_the_recogniser_is_sure_of_the_new_one_and_far_surer_than_of_the_old():
     logp = _frames("-1--4-", sure=0.9999)                  # sure of "14": "B" costs three frames of 1e-4
-    assert counting._more_probable(logp, "B", "14", CLASSES)
-    assert not counting._more_probable(logp, "14", "B", CLASSES)   # the reading it is sure of stays
-    unsure = _frames("-1--4-", sure=0.9)
-    assert not counting._more_probable(unsure, "B", "14", CLASSES)
-    assert not counting._more_probable(logp, "B", "1Z", CLASSES)   # a character it cannot read: nothing said
+    assert _probable(logp, "B", "14")
+    assert not _probable(logp, "14", "B")                  # the reading it is sure of stays
+    assert not _probable(_frames("-1--4-", sure=0.9), "B", "14")
     # Far more probable than the reading it had (by 21), but not a reading it is sure of (it reads "114").
-    assert not counting._more_probable(_frames("-1-1-4-", sure=0.9999), "B", "14", CLASSES)
+    assert not _probable(_frames("-1-1-4-", sure=0.9999), "B", "14")
 
 
 def test_a_dictionary_word_of_three_letters_or_more_is_not_given_up_for_a_reading_that_is_no_word():
@@ -181,9 +183,13 @@ def test_a_mark_is_cut_where_its_ink_is_thinnest_near_each_column_asked():
     left, right = segment.cut_at(mark, [25.0], labels, char_height=30.0)   # asked 25: the bridge is 4 px off
     assert 18 <= left.right <= 23 and right.left == left.right and right.right == 45
     assert left.top == 0 and left.bottom == 30
-    # A piece as narrow as a 1 may be, but no cut beyond the mark, and none on the one before it.
-    narrow = segment.cut_at(mark, [3.0], labels, 30.0)
-    assert narrow is not None and narrow[0].width >= 1
+    # A piece as narrow as a 1 (4 px, 0.13 character heights: narrower than the segmenter's pieces).
+    one = np.zeros((30, 40), dtype=np.int32)
+    one[:, 0:4] = one[:, 6:30] = 1
+    one[14:16, 4:6] = 1
+    narrow = segment.cut_at(Box(0, 0, 30, 30, [1]), [6.0], one, 30.0)
+    assert narrow is not None and narrow[0].right in (4, 5) and narrow[0].width < segment.PIECE_WIDTH[0] * 30
+    # No cut beyond the mark, and none on the one before it.
     assert segment.cut_at(mark, [60.0], labels, 30.0) is None
     assert segment.cut_at(mark, [44.0, 44.0, 44.0, 44.0, 44.0, 44.0], labels, 30.0) is None
 
@@ -198,7 +204,31 @@ def test_of_the_ways_of_parting_a_word_the_one_the_recogniser_reads_likeliest_is
 
     assert counting._recounted([mark], ways, word, read, None) == ways[1]
     assert counting._recounted([mark], ways[:1], word, read, None) == [mark]   # "1A": not sure of it
+    # A way read with a character the recogniser cannot read ("Z") is passed over, not the others with it.
+    texts[8] = "1Z"
+    assert counting._recounted([mark], ways, word, read, None) == ways[1]
+    texts[12] = "Z4"
+    assert counting._recounted([mark], ways, word, read, None) == [mark]
     assert counting._recounted([mark], [], word, read, None) == [mark]
+
+
+def test_a_mark_is_parted_both_as_the_classifier_reads_it_best_and_where_the_recogniser_saw_characters_meet(
+        monkeypatch):
+    labels = np.ones((30, 60), dtype=np.int32)
+    word = [Box(0, 0, 30, 40, [1]), Box(0, 40, 30, 60, [1])]
+    best = [Box(0, 0, 30, 15, [1]), Box(0, 15, 30, 40, [1])]
+    monkeypatch.setattr(counting, "part_mark", lambda box, count, *args: (best, 7))
+    held, centres = np.array([0, 0, 1]), np.array([10.0, 30.0, 50.0])    # two characters in the first mark
+    ways, read = counting._partings(word, held, centres, labels, labels, 30.0, None, None, budget=100)
+    assert read == 7 and len(ways) == 2
+    assert ways[0] == [*best, word[1]]
+    assert ways[1][0].right == ways[1][1].left and 16 <= ways[1][0].right <= 24 and ways[1][2] == word[1]
+    # Where the recogniser's cut cannot be made, that way is part_mark's: one way, not the same twice.
+    monkeypatch.setattr(counting, "cut_at", lambda *args: None)
+    assert counting._partings(word, held, centres, labels, labels, 30.0, None, None, 100)[0] == [[*best, word[1]]]
+    # Nor is the word itself offered, unparted, when neither way parts it.
+    monkeypatch.setattr(counting, "part_mark", lambda *args: (None, 0))
+    assert counting._partings(word, held, centres, labels, labels, 30.0, None, None, 100) == ([], 0)
 
 
 def _two_marks() -> tuple[word_reading.WordFrames, list[Box]]:

@@ -6,11 +6,12 @@ W. The word recogniser (mlcore.ocr.words) reads the word's image whole. Where it
 the word has marks, each of its characters is placed in the mark under its centre; a mark holding two or
 more is parted into as many, two ways: the most probable such parting by the classifier and the verifier
 (segment.part_mark), and cuts where the recogniser's characters meet (segment.cut_at). Each way is read as
-the reader reads any word, and the one whose reading the recogniser finds most probable is kept, but only
-if the recogniser is sure of it (log-probability above SURE) and finds it far more probable than the reading
-the word had (by GAIN): it reads letters worse than the classifier does, so it only says how many there are,
-and only when it is sure; and never to give up a dictionary word of three letters or more for a reading
-that is no word (_word_lost).
+the reader reads any word (with the recogniser's own reading of each mark, word_reading.fused), and the one
+whose reading the recogniser finds most probable is kept, but only if it is sure of it (log-probability
+above SURE) and finds it far more probable than the reading the word had (by GAIN): it reads letters worse
+than the classifier does, so it mostly says how many there are, and only when it is sure; and never to give
+up a dictionary word of three letters or more for a reading that is no word (_word_lost). SURE was chosen
+before each mark was read with the recogniser too; GAIN was checked again after (below).
 """
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ from mlcore.ocr.words import encode, greedy_runs
 # at "DOMCODE" read "DOSTCODE" (POSTCODE; with SURE -5 or -8: overlapping 95.77, touching 97.14), and on a clean
 # test page (tests/test_ocr.py) an H read "46" (-6.6).
 SURE = -5.0
+# Read with the recogniser's reading of each mark too (word_reading.WORD_WEIGHT 0.25), a gain of 15 or 10 read
+# the validation split's pages as 20 does (mean of 20 conditions 98.53 / 98.51 against 98.53).
 GAIN = 20.0
 # The shortest dictionary word a recount may not give up for no word: two-letter ones are too many to say
 # anything ("OM" for "019", "IN" for "1TN" were recounted right). Words of three letters or of four changed
@@ -46,45 +49,45 @@ def _partings(word: list[Box], held: np.ndarray, centres: np.ndarray, ink: np.nd
               char_height: float, network, verifier, budget: int) -> tuple[list[list[Box]], int]:
     """`word` with each mark that holds two or more of the recogniser's characters (`held`: the mark of each,
     `centres`: its page column) parted into that many, two ways: as the classifier and the verifier read it
-    best (part_mark), and at the recogniser's own places (cut_at, between its characters' centres). Each
-    different way, none if no mark could be parted; and how many pieces were read."""
+    best (part_mark), and at the recogniser's own places (cut_at, between its characters' centres; where
+    that fails, as part_mark parts it). Each way that differs from `word` and from the other; and how many
+    pieces were read."""
     ways: list[list[Box]] = [[], []]
-    read, parted = 0, False
+    read = 0
     for i, box in enumerate(word):
         mine = centres[held == i]
         best = guided = None
         if len(mine) > 1 and box.height <= MAX_TALL * char_height:
             best, n = part_mark(box, len(mine), ink, labels, char_height, network, verifier, budget - read)
             read += n
-            if budget - read >= len(mine):
-                guided = cut_at(box, ((mine[1:] + mine[:-1]) / 2).tolist(), labels, char_height)
-                read += len(mine)
+            guided = cut_at(box, ((mine[1:] + mine[:-1]) / 2).tolist(), labels, char_height)
         ways[0] += best or [box]
         ways[1] += guided or best or [box]
-        parted = parted or best is not None or guided is not None
-    return ([ways[0]] + ([ways[1]] if ways[1] != ways[0] else [])) if parted else [], read
+    return [way for k, way in enumerate(ways) if way != word and way not in ways[:k]], read
 
 
 def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list[WordFrames | None], ink: np.ndarray,
                   labels: np.ndarray, char_height: float, network, verifier, read: Reader,
                   lexicon: Lexicon | None = None) -> tuple[list[list[Box]], list[list[bool]]]:
-    """Every line's marks, with those the word recogniser (its reading of each word, `frames`) reads as several
-    characters parted (_partings; the way whose reading, by `read`, it finds
-    most probable) where it is sure of the word's new reading and finds it far more probable than the old
-    (_more_probable), unless that gives up a word of `lexicon` (_word_lost); and the word breaks to match (a
-    mark's pieces belong to its word)."""
+    """Every line's marks, with those the word recogniser (its reading of each word, `frames`, one per word)
+    reads as several characters parted (_partings; the way whose reading by `read` it finds most probable)
+    where it is sure of that reading and finds it far more probable than the word's (_recounted); and the word
+    breaks to match (a mark's pieces belong to its word)."""
     new_lines: list[list[Box]] = [[] for _ in lines]
     new_breaks: list[list[bool]] = [[] for _ in lines]
     budget = segment.MAX_PIECES_READ    # its own, as the segmenter has: a page reads twice that at most
-    for (li, a, b), word in zip(word_spans(breaks), frames):
+    for (li, a, b), word in zip(word_spans(breaks), frames, strict=True):
         boxes = lines[li][a:b]
         runs = greedy_runs(word.logp) if word is not None else []     # unread words stay as they are
         if len(runs) > len(boxes):
             centres = word.columns([(first + last) / 2 for _, first, last in runs])
             ways, n = _partings(boxes, marks_holding(boxes, centres), centres, ink, labels, char_height, network,
                                 verifier, budget)
+            cost = len(boxes) + sum(map(len, ways))      # _recounted reads the word and each way
             budget -= n
-            boxes = _recounted(boxes, ways, word, read, lexicon)
+            if ways and cost <= budget:
+                budget -= cost
+                boxes = _recounted(boxes, ways, word, read, lexicon)
         new_lines[li] += boxes
         new_breaks[li] += [breaks[li][a]] + [False] * (len(boxes) - 1)
     return new_lines, new_breaks
@@ -92,33 +95,29 @@ def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list
 
 def _recounted(boxes: list[Box], ways: list[list[Box]], word: WordFrames, read: Reader,
                lexicon: Lexicon | None) -> list[Box]:
-    """Of the ways of parting a word's marks `boxes`, the one whose reading the recogniser finds most probable,
-    if it is sure of it and finds it far more probable than the reading of `boxes` (_more_probable) and no
-    dictionary word is lost (_word_lost); else `boxes`."""
-    texts = [read(way, word) for way in ways]
-    scores = _log_likelihoods(word.logp, texts, word.classes) if ways else None
-    if scores is None:
+    """Of the ways of parting a word's marks `boxes`, the one whose reading the recogniser finds most probable
+    (of those it can read: no character outside its classes), if that is far more probable than the reading
+    of `boxes` (_more_probable) and no dictionary word is lost (_word_lost); else `boxes`."""
+    before, texts = read(boxes, word), [read(way, word) for way in ways]
+    readable = [k for k, text in enumerate(texts) if set(text) <= set(word.classes)]
+    if not readable or not set(before) <= set(word.classes):
         return boxes
-    best = int(np.argmax(scores))
-    before = read(boxes, word)
-    keep = _more_probable(word.logp, before, texts[best], word.classes) and \
-        not _word_lost(before, texts[best], lexicon)
+    scores = _log_likelihoods(word.logp, [before] + [texts[k] for k in readable], word.classes)
+    best = readable[int(np.argmax(scores[1:]))]
+    keep = _more_probable(float(scores[0]), float(scores[1:].max())) and not _word_lost(before, texts[best], lexicon)
     return ways[best] if keep else boxes
 
 
-def _log_likelihoods(logp: np.ndarray, texts: list[str], classes) -> np.ndarray | None:
-    """How probable the recogniser (its frames' log-probabilities `logp`) finds each of `texts` (None: a text
-    holds a character it cannot read)."""
-    if not set("".join(texts)) <= set(classes):
-        return None
+def _log_likelihoods(logp: np.ndarray, texts: list[str], classes) -> np.ndarray:
+    """How probable the recogniser (its frames' log-probabilities `logp`, over `classes` and the blank) finds
+    each of `texts` (N,), whose characters are all of `classes`."""
     return ctc_log_likelihood(np.repeat(logp[None], len(texts), axis=0), encode(texts, classes))
 
 
-def _more_probable(logp: np.ndarray, before: str, after: str, classes) -> bool:
-    """Whether the word recogniser (its frames' log-probabilities `logp`) is sure of `after` (log-probability
-    above SURE) and finds it more probable than `before` by GAIN."""
-    scores = _log_likelihoods(logp, [before, after], classes)
-    return scores is not None and bool(scores[1] > SURE and scores[1] - scores[0] > GAIN)
+def _more_probable(before: float, after: float) -> bool:
+    """Whether the recogniser is sure of a new reading (its log-probability `after` above SURE) and finds it
+    more probable than the reading it had (`before`) by GAIN."""
+    return after > SURE and after - before > GAIN
 
 
 def _word_lost(before: str, after: str, lexicon: Lexicon | None) -> bool:

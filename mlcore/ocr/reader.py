@@ -50,15 +50,15 @@ class Character:
     line: int
     word: int                             # index of the word within its line
     label: str
-    confidence: float                     # probability of `label`
-    top: list[tuple[str, float]]          # the TOP_K most probable classes, before word correction
+    confidence: float                     # probability of `label`, by the classifier alone
+    top: list[tuple[str, float]]          # the TOP_K most probable classes by the classifier alone
 
 
 @dataclass
 class PageReading:
     text: str
     characters: list[Character]
-    raw_text: str                          # the same, without word-level correction
+    raw_text: str                          # the same, as the classifier alone reads it (no word recogniser or rule)
     skew: float
     char_height: float                     # in the original photo's pixels
     scale: float                           # working-image pixels per original-photo pixel
@@ -120,16 +120,15 @@ def _dictionary_choice(network, ink_image: np.ndarray, labels: np.ndarray, lexic
     return choose
 
 
-def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Each character's class index (N,) as the network alone reads it, and after the word rules."""
+def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: bool) -> np.ndarray:
+    """Each character's class index (N,) from its class probabilities `probs` (N, classes) and the word rules."""
     if not len(probs):
-        return np.zeros(0, int), np.zeros(0, int)
-    raw = probs.argmax(axis=1)
-    pred = consistent_words(probs, words) if correct_words else raw
+        return np.zeros(0, int)
+    pred = consistent_words(probs, words) if correct_words else probs.argmax(axis=1)
     if correct_words and lexicon:
         english = english_lexicon(classes)
         pred = english.reread_nonwords(probs, words, english.correct(probs, words, pred))
-    return raw, pred
+    return pred
 
 
 def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
@@ -139,17 +138,17 @@ def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, co
     def read(boxes: list[Box], frames: WordFrames | None) -> str:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
         probs = fused(network.predict_proba(rows), classes, frames, boxes)
-        _, pred = _labels(probs, [list(range(len(boxes)))], classes, correct_words, lexicon)
+        pred = _labels(probs, [list(range(len(boxes)))], classes, correct_words, lexicon)
         return "".join(classes[k] for k in pred)
     return read
 
 
 def _read_with(probs: np.ndarray, classes, words: list[list[int]], frames: list[WordFrames | None],
                boxes: list[Box]) -> np.ndarray:
-    """The page's class probabilities (characters, `classes`) with each word's read with the word recogniser's
-    reading of it (`frames`, one per word; none when it was not run)."""
+    """The page's class probabilities (characters, `classes`), each word's marks read by the classifier (`probs`)
+    and the word recogniser (`frames`, one per word; empty when it was not run) together."""
     out = probs.copy()
-    for word, read in zip(words, frames):
+    for word, read in zip(words, frames or [None] * len(words), strict=True):
         out[word] = fused(probs[word], classes, read, [boxes[i] for i in word])
     return out
 
@@ -277,7 +276,8 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)
     probs = network.predict_proba(rows) if len(rows) else np.zeros((0, len(classes)))
     words, line_of, word_of = _word_indices(lay.word_breaks)
-    raw, pred = _labels(_read_with(probs, classes, words, frames, boxes), words, classes, correct_words, lexicon)
+    pred = _labels(_read_with(probs, classes, words, frames, boxes), words, classes, correct_words, lexicon)
+    raw = probs.argmax(axis=1)     # the classifier alone, as each Character's probabilities are
     scale = ink.scale * loaded_scale  # working pixels per pixel of the original photo
     to_photo = np.diag([1 / scale, 1 / scale, 1.0]) @ to_work
     chars = [_character(b, to_photo, probs[i], pred[i], classes, line_of[i], word_of[i]) for i, b in enumerate(boxes)]

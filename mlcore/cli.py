@@ -557,6 +557,15 @@ def _ocr(args) -> int:
     return EXIT_USAGE if failed else 0
 
 
+def _add_ocr_model_options(p, composed: str, model: str, *, seed: int, progress: str) -> None:
+    """The options every command that trains one of the reader's own models has: where its data is, the seed
+    of what it composes (`composed`), where to save `model`, and quiet."""
+    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
+    p.add_argument("--seed", type=int, default=seed, help=f"seed of the {composed}, initialisation and shuffling")
+    p.add_argument("--out", type=Path, default=None, help=f"where to save {model} (.npz)")
+    p.add_argument("--quiet", action="store_true", help=progress)
+
+
 def _add_ocr_verifier(sub) -> None:
     p = sub.add_parser("ocr-verifier", help="train the reader's one-character verifier",
                        description="Train the model that tells the OCR whether a piece of a wide mark is one "
@@ -564,16 +573,13 @@ def _add_ocr_verifier(sub) -> None:
                                    "same crops composed from the handwriting data's characters, averaged). The "
                                    "shipped one: --out data/models/ocr/verifier.npz.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--epochs", type=_positive_int, default=None,
                    help="passes over the crops, the same for each network; None: each network's own ("
                         + ", ".join(f"{r.arch} {r.train.epochs}" for r in VERIFIER_RECIPES)
                         + "); the progress shows each network's epochs in turn")
     p.add_argument("--crops", type=_positive_int, default=TRAIN_CROPS,
                    help=f"crops composed for training (10 to {MAX_CROPS}); a tenth as many for validation and test")
-    p.add_argument("--seed", type=int, default=0, help="seed of the crops, initialisation and shuffling")
-    p.add_argument("--out", type=Path, default=None, help="where to save the verifier (.npz)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_ocr_model_options(p, "crops", "the verifier", seed=0, progress="no progress bar")
     p.set_defaults(func=_ocr_verifier, dataset="handwriting", split_seed=0, scheduler=None)
 
 
@@ -592,13 +598,10 @@ def _add_ocr_words(sub) -> None:
                                    "new ones every epoch. The reader lets it count each word's characters. The "
                                    "shipped one: --out data/models/ocr/words.npz.",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--data-dir", type=Path, default=None, help="data directory (default: $MLCORE_DATA_DIR or data/)")
     p.add_argument("--words", type=_positive_int, default=default.words,
                    help=f"words composed for each epoch (10 to {MAX_WORDS}); a twentieth as many to validate and test")
     p.add_argument("--epochs", type=_positive_int, default=default.epochs)
-    p.add_argument("--seed", type=int, default=default.seed, help="seed of the words, initialisation and shuffling")
-    p.add_argument("--out", type=Path, default=None, help="where to save the word recogniser (.npz)")
-    p.add_argument("--quiet", action="store_true", help="no progress")
+    _add_ocr_model_options(p, "words", "the word recogniser", seed=default.seed, progress="no progress")
     p.set_defaults(func=_ocr_words)
 
 

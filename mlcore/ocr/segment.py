@@ -96,9 +96,19 @@ TRUSTED_MEDIAN = 0.8
 ALTERNATIVE_GAP = 0.35
 
 
+def _own_ink(box: Box, labels: np.ndarray) -> np.ndarray:
+    """The mark's own ink within its box (H, W) bool: not a neighbour's that reaches into it."""
+    return np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
+
+
+def _thickness(own: np.ndarray) -> np.ndarray:
+    """How much of a mark's own ink (H, W) each column holds (W,), smoothed over 3 columns."""
+    return ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
+
+
 def _candidate_cuts(own: np.ndarray, char_height: float) -> np.ndarray:
     """Column offsets inside a mark (its own ink `own`, (H, W) bool) where its ink is locally thinnest."""
-    profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
+    profile = _thickness(own)
     w, edge = own.shape[1], PIECE_WIDTH[0] * char_height
     minima = [c for c in range(1, w - 1) if profile[c] <= profile[c - 1] and profile[c] <= profile[c + 1]
               and edge <= c <= w - edge]
@@ -187,7 +197,7 @@ def _mark_readings(box: Box, ink: np.ndarray, labels: np.ndarray, char_height: f
     """The best way of reading a mark as each number of characters it can be read as, with its score, the
     greatest first (_ranked_paths over the mark's candidate cuts); and how many pieces were read. None read
     (and no way) when it would take more than `budget` pieces."""
-    own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
+    own = _own_ink(box, labels)
     bounds = np.concatenate([[0], _candidate_cuts(own, char_height), [box.width]])
     low, high, whole = (f * char_height for f in (*PIECE_WIDTH, MAX_WHOLE))
     spans = [(i, j) for i in range(len(bounds)) for j in range(i + 1, len(bounds))
@@ -227,8 +237,8 @@ def cut_at(box: Box, columns: list[float], labels: np.ndarray, char_height: floa
     character heights of it: its pieces, left to right (None: a cut would meet the one before it or fall
     beyond the mark, or a piece holds no ink). A piece may be narrower than the segmenter's own (PIECE_WIDTH):
     the recogniser saw a character there, and a 1 is narrow."""
-    own = np.isin(labels[box.top:box.bottom, box.left:box.right], box.labels)
-    profile = ndimage.uniform_filter1d(own.sum(axis=0).astype(float), 3)
+    own = _own_ink(box, labels)
+    profile = _thickness(own)
     reach = max(1, int(round(CUT_SNAP * char_height)))
     bounds = [0]
     for x in sorted(columns):

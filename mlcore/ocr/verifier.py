@@ -65,7 +65,7 @@ def verifier_path() -> Path:
     return models_dir() / "ocr" / "verifier.npz"
 
 
-def _inks(X: np.ndarray) -> list[np.ndarray]:
+def character_inks(X: np.ndarray) -> list[np.ndarray]:
     """Each row's character as ink (1 = ink), cropped to its box."""
     inks = []
     for row in rows_to_images(X):
@@ -116,7 +116,7 @@ def crossed_by_a_rule(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def verifier_crops(split: Split, n: int, rng: np.random.Generator) -> Split:
     """`n` crops composed from the characters of `split`, labelled 1 for one whole character."""
-    inks = _inks(split.X)
+    inks = character_inks(split.X)
     kinds = rng.choice(list(KIND_SHARE), size=n, p=list(KIND_SHARE.values()))
     pairs, ruled = rng.integers(len(inks), size=(n, 2)), rng.random(n) < RULED
     images = np.empty((n, SIZE, SIZE), dtype=np.float32)

@@ -34,7 +34,7 @@ from mlcore.losses import log_softmax
 from mlcore.model_io import ModelFileError, SavedModel, load_model
 from mlcore.network import Network
 from mlcore.ocr.postprocess import english_lexicon
-from mlcore.ocr.verifier import _inks
+from mlcore.ocr.verifier import character_inks
 from mlcore.optimizers import Adam
 
 HEIGHT = 32          # rows of a word image
@@ -227,7 +227,7 @@ def word_samples(split: Split, n: int, texts: TextSource, rng: np.random.Generat
                  augmentation: Augmentation | None = None) -> tuple[list[np.ndarray], list[str]]:
     """`n` word images composed from the characters of `split` (augmented first, if given), and their texts."""
     X = augmentation(split.X, rng) if augmentation is not None else split.X
-    glyphs = _inks(X)
+    glyphs = character_inks(X)
     inks = [[glyphs[i] for i in np.flatnonzero(split.y == k)] for k in range(len(texts.classes))]
     images, words = [], []
     for _ in range(MAX_TRIES * n):

@@ -1,5 +1,6 @@
 """The word recogniser (mlcore.ocr.words) and the counting of a word's characters with it (mlcore.ocr.counting)."""
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -162,17 +163,19 @@ def test_a_mark_the_recogniser_reads_as_two_characters_is_parted_and_its_word_ke
 
     monkeypatch.setattr(counting, "part_mark", part_mark)
     frames = word_reading.read_words([[mark]], ink, labels, 30.0, _recogniser("-1--4--"))
-    read = {1: "B", 2: "14"}
-    lines, breaks = counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None,
-                                           lambda boxes, _: read[len(boxes)])
+
+    def read(boxes, frames):      # the pieces read "14" only leaning on the recogniser
+        return ["B"] if len(boxes) == 1 else ["1B" if f.weight is None else "14" for f in frames]
+
+    lines, breaks, kept = counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None, read)
     assert asked == [(mark, 2)] and lines == [pieces] and breaks == [[True, False]]
-    # A word the recogniser reads as it is read stays whole.
-    read = {1: "14", 2: "14"}
+    # The word's frames come back with the weight its reading was kept at, for the page to read it so.
+    assert kept[0].weight == counting.RECOUNT_WEIGHT and kept[0].logp is frames[0].logp
+    # A word the recogniser reads as it is read stays whole, its frames as they were.
     assert counting.recount_words([[mark]], [[True]], frames, ink, labels, 30.0, None, None,
-                                  lambda boxes, _: read[len(boxes)])[0] == [[mark]]
+                                  lambda boxes, frames: ["14"] * len(frames)) == ([[mark]], [[True]], frames)
     # Nor is a word the recogniser did not read (past its bound of columns) recounted.
-    assert counting.recount_words([[mark]], [[True]], [None], ink, labels, 30.0, None, None,
-                                  lambda boxes, _: read[len(boxes)])[0] == [[mark]]
+    assert counting.recount_words([[mark]], [[True]], [None], ink, labels, 30.0, None, None, read)[0] == [[mark]]
 
 
 def test_a_mark_is_cut_where_its_ink_is_thinnest_near_each_column_asked():
@@ -199,17 +202,47 @@ def test_of_the_ways_of_parting_a_word_the_one_the_recogniser_reads_likeliest_is
     mark, ways = Box(0, 0, 30, 20), [[Box(0, 0, 30, 8), Box(0, 8, 30, 20)], [Box(0, 0, 30, 12), Box(0, 12, 30, 20)]]
     texts = {mark.right: "B", 8: "1A", 12: "14"}       # each way read as its first piece's right edge says
 
-    def read(boxes, _):
-        return texts[boxes[0].right]
+    def read(boxes, frames):
+        return [texts[boxes[0].right]] * len(frames)
 
-    assert counting._recounted([mark], ways, word, read, None) == ways[1]
-    assert counting._recounted([mark], ways[:1], word, read, None) == [mark]   # "1A": not sure of it
+    assert counting._recounted([mark], ways, word, read, None) == (ways[1], word)
+    assert counting._recounted([mark], ways[:1], word, read, None) == ([mark], word)   # "1A": not sure of it
     # A way read with a character the recogniser cannot read ("Z") is passed over, not the others with it.
     texts[8] = "1Z"
-    assert counting._recounted([mark], ways, word, read, None) == ways[1]
+    assert counting._recounted([mark], ways, word, read, None) == (ways[1], word)
     texts[12] = "Z4"
-    assert counting._recounted([mark], ways, word, read, None) == [mark]
-    assert counting._recounted([mark], [], word, read, None) == [mark]
+    assert counting._recounted([mark], ways, word, read, None) == ([mark], word)
+    assert counting._recounted([mark], [], word, read, None) == ([mark], word)
+
+
+def test_a_way_read_leaning_on_the_recogniser_is_kept_with_the_weight_it_was_read_at():
+    word = word_reading.WordFrames(_frames("-1--4-", sure=0.9999), x_scale=1.0, left=0, classes=CLASSES)
+    mark, way = Box(0, 0, 30, 20), [Box(0, 0, 30, 8), Box(0, 8, 30, 20)]
+    asked = []
+
+    def read(boxes, frames):     # the pieces read "1A" at the word's weight, "14" leaning on the recogniser
+        asked.append([f.weight for f in frames])
+        return ["B"] if boxes == [mark] else ["1A" if f.weight is None else "14" for f in frames]
+
+    boxes, kept = counting._recounted([mark], [way], word, read, None)
+    assert boxes == way and kept.weight == counting.RECOUNT_WEIGHT and kept.logp is word.logp
+    assert sorted(asked, key=len) == [[None], [None, counting.RECOUNT_WEIGHT]]   # the way classified once
+
+
+def test_of_readings_the_recogniser_is_sure_of_a_dictionary_word_comes_first():
+    classes = tuple("ACIL")
+    logp = _frames("-C-I--L-L-", classes, sure=0.999)
+    logp[3] = np.log([0.15, 0.005, 0.84, 0.0025, 0.0025])     # the third character: I, or else A
+    word = word_reading.WordFrames(logp, x_scale=1.0, left=0, classes=classes)
+    lexicon = Lexicon(["CALL"], classes)
+    # The recogniser finds "CILL" likelier than "CALL", and both far likelier than "C" and sure.
+    texts = ["CILL", "CALL"]
+    scores = counting._log_likelihoods(word.logp, ["C", *texts], classes).tolist()
+    assert scores[1] > scores[2] and all(counting._more_probable(scores[0], s) for s in scores[1:])
+    assert counting._likeliest("C", texts, word, lexicon) == 1
+    assert counting._likeliest("C", texts, word, None) == 0
+    assert counting._likeliest("C", ["CILL"], word, lexicon) == 0       # no word among them: the likeliest
+    assert counting._likeliest("CAL", texts, word, lexicon) is None       # neither far likelier than "CAL"
 
 
 def test_a_mark_is_parted_both_as_the_classifier_reads_it_best_and_where_the_recogniser_saw_characters_meet(
@@ -256,15 +289,16 @@ def test_each_mark_is_given_the_classes_the_recogniser_saw_in_its_columns():
 def test_the_classifier_and_the_recogniser_read_each_mark_together():
     frames, marks = _two_marks()
     torn = np.array([[0.1, 0.1, 0.1, 0.7], [0.45, 0.45, 0.05, 0.05]])   # "4" sure; A or B, torn
-    both = word_reading.fused(torn, CLASSES, frames, marks, weight=0.5)
+    both = word_reading.fused(torn, CLASSES, replace(frames, weight=0.5), marks)
     assert np.allclose(both.sum(axis=1), 1) and both[0].argmax() == 3 and both[1].argmax() == CLASSES.index("B")
     # Its power: weight 0 is the classifier alone, and so is a word the recogniser did not read.
-    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, frames, marks, weight=0.0), torn, atol=1e-12)
+    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, replace(frames, weight=0.0), marks), torn,
+                               atol=1e-12)
     assert word_reading.fused(torn, CLASSES, None, marks) is torn
     assert word_reading.fused(torn, tuple("AB41"), frames, marks) is torn    # other classes: the classifier's alone
     # The product, normalised: with weight 1, each class's share is the classifier's times the recogniser's.
     q = word_reading.mark_probabilities(frames, marks)
-    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, frames, marks, weight=1.0),
+    np.testing.assert_allclose(word_reading.fused(torn, CLASSES, replace(frames, weight=1.0), marks),
                                torn * q / (torn * q).sum(axis=1, keepdims=True))
 
 

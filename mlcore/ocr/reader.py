@@ -132,14 +132,15 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
 
 
 def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
-                 lexicon: bool) -> Callable[[list[Box], WordFrames | None], str]:
-    """How the page reads one word from its boxes and the word recogniser's reading of it (counting.recount_words'
-    `read`): each box classified, read with the recogniser (word_reading.fused), then the word rules (_labels)."""
-    def read(boxes: list[Box], frames: WordFrames | None) -> str:
+                 lexicon: bool) -> Callable[[list[Box], list[WordFrames | None]], list[str]]:
+    """How the page reads one word from its boxes, with each of some readings of it by the word recogniser
+    (counting.recount_words' `read`): each box classified once, read with the recogniser (word_reading.fused),
+    then the word rules (_labels)."""
+    def read(boxes: list[Box], frames: list[WordFrames | None]) -> list[str]:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
-        probs = fused(network.predict_proba(rows), classes, frames, boxes)
-        pred = _labels(probs, [list(range(len(boxes)))], classes, correct_words, lexicon)
-        return "".join(classes[k] for k in pred)
+        probs, word = network.predict_proba(rows), [list(range(len(boxes)))]
+        return ["".join(classes[k] for k in _labels(fused(probs, classes, f, boxes), word, classes, correct_words,
+                                                    lexicon)) for f in frames]
     return read
 
 
@@ -268,7 +269,7 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     if verify_cuts:
         frames = read_words([lines[li][a:b] for li, a, b in word_spans(breaks)], ink_image, lay.labels,
                             lay.char_height, load_word_cnn())
-        lines, breaks = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height, network,
+        lines, breaks, frames = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height, network,
                                       verifier, _word_reader(network, ink_image, lay.labels, classes,
                                                              correct_words, lexicon), english)
     lay = replace(lay, lines=lines, word_breaks=breaks)

@@ -36,12 +36,14 @@ FLOOR = 0.01
 @dataclass(frozen=True)
 class WordFrames:
     """The recogniser's reading of one word: per-frame class log-probabilities (frames, classes + blank), how
-    many image columns an ink column became, the page column of the word image's first ink column, and the
-    classes (the blank not among them)."""
+    many image columns an ink column became, the page column of the word image's first ink column, the
+    classes (the blank not among them), and its weight beside the classifier in the word's reading (fused; None:
+    WORD_WEIGHT)."""
     logp: np.ndarray
     x_scale: float
     left: int
     classes: tuple[str, ...]
+    weight: float | None = None
 
     def columns(self, frames) -> np.ndarray:
         """The page column at the centre of each of `frames` (frame indices, fractional for a run's middle)."""
@@ -97,15 +99,14 @@ def mark_probabilities(frames: WordFrames, word: list[Box]) -> np.ndarray:
     return sums / sums.sum(axis=1, keepdims=True)
 
 
-def fused(probs: np.ndarray, classes, frames: WordFrames | None, word: list[Box],
-          weight: float | None = None) -> np.ndarray:
+def fused(probs: np.ndarray, classes, frames: WordFrames | None, word: list[Box]) -> np.ndarray:
     """A word's class probabilities (marks, `classes`) as the classifier (`probs`) and the recogniser (`frames`)
-    read it together: their product, the recogniser's raised to `weight` (default WORD_WEIGHT), normalised.
+    read it together: their product, the recogniser's raised to its weight (frames.weight), normalised.
     Unchanged without frames, or when the classifier reads other classes than the recogniser (a model of digits
     alone, chosen on the Read page)."""
     if frames is None or not len(word) or tuple(classes) != frames.classes:
         return probs
-    weight = WORD_WEIGHT if weight is None else weight
+    weight = WORD_WEIGHT if frames.weight is None else frames.weight
     logp = np.log(np.clip(probs, 1e-12, None)) + weight * np.log(mark_probabilities(frames, word))
     logp -= logp.max(axis=1, keepdims=True)
     p = np.exp(logp)

@@ -226,7 +226,8 @@ def test_a_way_read_leaning_on_the_recogniser_is_kept_with_the_weight_it_was_rea
 
     boxes, kept = counting._recounted([mark], [way], word, read, None)
     assert boxes == way and kept.weight == counting.RECOUNT_WEIGHT and kept.logp is word.logp
-    assert sorted(asked, key=len) == [[None], [None, counting.RECOUNT_WEIGHT]]   # the way classified once
+    # The word read at its weight, the way read once at both.
+    assert sorted(asked, key=len) == [[None], [None, counting.RECOUNT_WEIGHT]]
 
 
 def test_of_readings_the_recogniser_is_sure_of_a_dictionary_word_comes_first():

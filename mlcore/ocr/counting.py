@@ -12,7 +12,7 @@ probable is kept (a dictionary word first), but only if it is sure of it (log-pr
 it far more probable than the reading the word had (by GAIN): it reads letters worse than the classifier does,
 so it mostly says how many there are, and only when it is sure; and never to give up a dictionary word of three
 letters or more for a reading that is no word (_word_lost). SURE was chosen before each mark was read with the
-recogniser too; GAIN was checked again after (below).
+recogniser too; GAIN was checked again after that, and after each way was read leaning on it (below).
 """
 from __future__ import annotations
 
@@ -82,7 +82,8 @@ def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list
                   labels: np.ndarray, char_height: float, network, verifier, read: Reader,
                   lexicon: Lexicon | None = None) -> tuple[list[list[Box]], list[list[bool]], list[WordFrames | None]]:
     """Every line's marks, with those the word recogniser (its reading of each word, `frames`, one per word)
-    reads as several characters parted (_partings; the way whose reading by `read` it finds most probable)
+    reads as several characters parted (_partings; the way whose reading by `read` it finds most probable, a
+    dictionary word first)
     where it is sure of that reading and finds it far more probable than the word's (_recounted); the word
     breaks to match (a mark's pieces belong to its word); and each word's `frames`, with the weight beside the
     classifier its reading was kept at."""
@@ -124,9 +125,9 @@ def _recounted(boxes: list[Box], ways: list[list[Box]], word: WordFrames, read: 
 
 def _likeliest(before: str, texts: list[str], word: WordFrames, lexicon: Lexicon | None) -> int | None:
     """The index of the reading of `texts` the recogniser (`word`) finds most probable of those it finds far more
-    probable than `before` (_more_probable), dictionary words (_is_word) first: a writer's CALL the recogniser
-    reads "CRI6L" would otherwise be "CAI6L" rather than "CALL". None if there is none. A reading with a
-    character outside the recogniser's classes is passed over."""
+    probable than `before` (_more_probable), dictionary words (_is_word) first: a writer's WALTZ the recogniser
+    reads "WAL72" would otherwise be "WAL72", read leaning on it, though "WALTZ" is as sure. None if there is
+    none. A reading with a character outside the recogniser's classes is passed over."""
     readable = [k for k, text in enumerate(texts) if set(text) <= set(word.classes)]
     if not readable or not set(before) <= set(word.classes):
         return None

@@ -134,13 +134,13 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
 def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
                  lexicon: bool) -> Callable[[list[Box], list[WordFrames | None]], list[str]]:
     """How the page reads one word from its boxes, with each of some readings of it by the word recogniser
-    (counting.recount_words' `read`): each box classified once, read with the recogniser (word_reading.fused),
-    then the word rules (_labels)."""
+    (counting.recount_words' `read`): each box classified once, then read as the page reads its words
+    (_read_with, _labels), so that a recount's reading is the page's."""
     def read(boxes: list[Box], frames: list[WordFrames | None]) -> list[str]:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
         probs, word = network.predict_proba(rows), [list(range(len(boxes)))]
-        return ["".join(classes[k] for k in _labels(fused(probs, classes, f, boxes), word, classes, correct_words,
-                                                    lexicon)) for f in frames]
+        return ["".join(classes[k] for k in _labels(_read_with(probs, classes, word, [f], boxes), word, classes,
+                                                    correct_words, lexicon)) for f in frames]
     return read
 
 

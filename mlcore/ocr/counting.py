@@ -83,10 +83,9 @@ def recount_words(lines: list[list[Box]], breaks: list[list[bool]], frames: list
                   lexicon: Lexicon | None = None) -> tuple[list[list[Box]], list[list[bool]], list[WordFrames | None]]:
     """Every line's marks, with those the word recogniser (its reading of each word, `frames`, one per word)
     reads as several characters parted (_partings; the way whose reading by `read` it finds most probable, a
-    dictionary word first)
-    where it is sure of that reading and finds it far more probable than the word's (_recounted); the word
-    breaks to match (a mark's pieces belong to its word); and each word's `frames`, with the weight beside the
-    classifier its reading was kept at."""
+    dictionary word first) where it is sure of that reading and finds it far more probable than the word's
+    (_recounted); the word breaks to match (a mark's pieces belong to its word); and each word's `frames`, with
+    the weight beside the classifier its reading was kept at."""
     new_lines: list[list[Box]] = [[] for _ in lines]
     new_breaks: list[list[bool]] = [[] for _ in lines]
     new_frames = list(frames)

@@ -269,9 +269,9 @@ def read_ink(ink: InkMap, network, classes, loaded_scale: float = 1.0, correct_w
     if verify_cuts:
         frames = read_words([lines[li][a:b] for li, a, b in word_spans(breaks)], ink_image, lay.labels,
                             lay.char_height, load_word_cnn())
-        lines, breaks, frames = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height, network,
-                                      verifier, _word_reader(network, ink_image, lay.labels, classes,
-                                                             correct_words, lexicon), english)
+        read = _word_reader(network, ink_image, lay.labels, classes, correct_words, lexicon)
+        lines, breaks, frames = recount_words(lines, breaks, frames, ink_image, lay.labels, lay.char_height,
+                                              network, verifier, read, english)
     lay = replace(lay, lines=lines, word_breaks=breaks)
     boxes = [b for line in lay.lines for b in line]
     rows, crops = crops_to_rows(ink_image, lay.labels, boxes)

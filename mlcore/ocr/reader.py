@@ -1,13 +1,12 @@
 """The OCR pipeline end to end: photo -> ink -> layout -> crops -> classes -> text."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from mlcore.ocr.counting import recount_words
+from mlcore.ocr.counting import Reader, recount_words
 from mlcore.ocr.crops import crops_to_rows
 from mlcore.ocr.image_io import ImageLoadError, load_photo
 from mlcore.ocr.layout import Box, Layout, layout
@@ -132,11 +131,11 @@ def _labels(probs: np.ndarray, words, classes, correct_words: bool, lexicon: boo
 
 
 def _word_reader(network, ink_image: np.ndarray, labels: np.ndarray, classes, correct_words: bool,
-                 lexicon: bool) -> Callable[[list[Box], list[WordFrames | None]], list[str]]:
+                 lexicon: bool) -> Reader:
     """How the page reads one word from its boxes, with each of some readings of it by the word recogniser
     (counting.recount_words' `read`): each box classified once, then read as the page reads its words
     (_read_with, _labels), so that a recount's reading is the page's."""
-    def read(boxes: list[Box], frames: list[WordFrames | None]) -> list[str]:
+    def read(boxes: list[Box], frames: list[WordFrames]) -> list[str]:
         rows, _ = crops_to_rows(ink_image, labels, boxes)
         probs, word = network.predict_proba(rows), [list(range(len(boxes)))]
         return ["".join(classes[k] for k in _labels(_read_with(probs, classes, word, [f], boxes), word, classes,

@@ -71,13 +71,14 @@ def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_si
 
 
 def build_word_cnn(channels: Sequence[int] = (24, 48, 80, 80), hidden: int = 192, *, n_out: int = 37,
-                   height: int = 32, width: int = 128, context: int = 1, seed: int = 0, dtype=np.float32) -> Network:
+                   height: int = 32, width: int = 128, context: int = 1, dropout: float = 0.0, seed: int = 0,
+                   dtype=np.float32) -> Network:
     """A network that reads a line of characters (a word) left to right: images (N, height, W, 1), W any
     multiple of 4, to a frame of logits for every 4 columns (N, W / 4, n_out), trained with CTC (the last
     class the blank). Conv 3x3 stages, the first two max-pooled 2x2 (so a frame is 4 columns, and a
     character of 22 px some 4 frames), each followed by ReLU; then every frame's features with
-    `context` neighbouring frames either side (ColumnWindows), a ReLU dense layer of `hidden` and the
-    output. `width` is only the width its shapes are checked at."""
+    `context` neighbouring frames either side (ColumnWindows), a ReLU dense layer of `hidden` (its units
+    dropped at `dropout` in training) and the output. `width` is only the width its shapes are checked at."""
     channels = list(channels)
     if len(channels) < 2 or any(not isinstance(c, (int, np.integer)) or c < 1 for c in channels):
         raise ValueError(f"a word network has two pooled conv stages or more, of positive channels, got {channels}")
@@ -89,6 +90,8 @@ def build_word_cnn(channels: Sequence[int] = (24, 48, 80, 80), hidden: int = 192
         layers += [Conv2D(c_in, c, 3, 1, 1, rng=rng, dtype=dtype)] + ([MaxPool2D(2)] if i < 2 else [])
         layers.append(activation("relu"))
     features = (2 * context + 1) * (height // 4) * channels[-1]
-    layers += [ColumnWindows(context), Dense(features, hidden, init="he", rng=rng, dtype=dtype), activation("relu"),
-               Dense(hidden, n_out, rng=rng, dtype=dtype)]
+    layers += [ColumnWindows(context), Dense(features, hidden, init="he", rng=rng, dtype=dtype), activation("relu")]
+    if dropout:
+        layers.append(Dropout(dropout, seed=seed + 1))
+    layers.append(Dense(hidden, n_out, rng=rng, dtype=dtype))
     return Network(layers, loss="ctc", input_shape=(height, width, 1))

@@ -601,6 +601,10 @@ def _add_ocr_words(sub) -> None:
     p.add_argument("--words", type=_positive_int, default=default.words,
                    help=f"words composed for each epoch (10 to {MAX_WORDS}); a twentieth as many to validate and test")
     p.add_argument("--epochs", type=_positive_int, default=default.epochs)
+    p.add_argument("--elastic", type=_finite_float, default=default.elastic, metavar="PIXELS",
+                   help="RMS size of the smooth random bending of every training character, afresh each epoch")
+    p.add_argument("--dropout", type=_finite_float, default=default.dropout,
+                   help="the share of the hidden layer's units dropped in training")
     _add_ocr_model_options(p, "words", "the word recogniser", seed=default.seed, progress="no progress")
     p.set_defaults(func=_ocr_words)
 
@@ -608,7 +612,8 @@ def _add_ocr_words(sub) -> None:
 def _ocr_words(args) -> int:
     if args.out is not None and args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {args.out}")
-    config = WordTraining(words=args.words, epochs=args.epochs, seed=args.seed,
+    config = WordTraining(words=args.words, epochs=args.epochs, elastic=args.elastic, dropout=args.dropout,
+                          seed=args.seed,
                           decay_epochs=min(WordTraining.decay_epochs, args.epochs))
     dataset = load_dataset("handwriting", args.data_dir)
 

@@ -89,6 +89,24 @@ def test_the_cli_trains_a_word_recogniser_the_reader_can_load(tmp_path, capsys):
     assert main(["ocr-words", "--data-dir", str(data), "--words", str(words.MAX_WORDS + 1)]) == 2
     assert "words must be a whole number" in capsys.readouterr().err
     assert main(["ocr-words", "--data-dir", str(data), "--out", str(tmp_path / "w.txt")]) == 2
+    assert main(["ocr-words", "--data-dir", str(data), "--dropout", "1"]) == 2
+    assert "dropout is in [0, 1)" in capsys.readouterr().err
+    assert main(["ocr-words", "--data-dir", str(data), "--elastic", "9"]) == 2
+    assert "elastic must be in [0, 4.0]" in capsys.readouterr().err
+
+
+def test_the_word_recogniser_drops_hidden_units_in_training_only():
+    rng = np.random.default_rng(0)
+    x = rng.random((2, words.HEIGHT, 32, 1), dtype=np.float32)
+    plain, dropped = (build_word_cnn((4, 4), 64, n_out=5, dropout=rate, seed=0) for rate in (0.0, 0.5))
+    np.testing.assert_allclose(dropped.forward(x), plain.forward(x), rtol=1e-6)
+    hidden = x
+    for layer in dropped.layers[:-2]:
+        hidden = layer.forward(hidden)
+    kept = dropped.layers[-2].forward(hidden, training=True)
+    alive = hidden > 0
+    assert 0.4 < np.mean(kept[alive] == 0) < 0.6                  # about half the live units dropped
+    np.testing.assert_allclose(kept[kept > 0], 2 * hidden[kept > 0], rtol=1e-6)
 
 
 def test_a_classifier_is_not_taken_for_a_word_recogniser():

@@ -60,7 +60,9 @@ MAX_WORDS = 60_000
 @dataclass(frozen=True)
 class WordTraining:
     """How the word recogniser is trained: `words` new words composed every epoch, Adam at `lr`, divided by
-    `decay` for the last `decay_epochs` epochs."""
+    `decay` for the last `decay_epochs` epochs. The train split has some 200 characters a class, so the network
+    learns its writers' characters by heart unless they are bent afresh every epoch (`elastic`, as the
+    classifiers' are) and its hidden units dropped (`dropout`)."""
     words: int = 20_000
     epochs: int = 20
     batch_size: int = 32
@@ -69,6 +71,8 @@ class WordTraining:
     decay_epochs: int = 4
     channels: tuple[int, ...] = (24, 48, 80, 80)
     hidden: int = 192
+    elastic: float = 1.5
+    dropout: float = 0.2
     seed: int = 0
 
     def __post_init__(self):
@@ -80,6 +84,9 @@ class WordTraining:
                                  f"got {value!r}")
         if not (0 < self.lr <= 1 and 0 < self.decay <= 1):
             raise ValueError(f"the word recogniser's lr and decay are in (0, 1], got {self.lr} and {self.decay}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"the word recogniser's dropout is in [0, 1), got {self.dropout}")
+        Augmentation(elastic=self.elastic)      # validates it
 
 
 def word_cnn_path() -> Path:
@@ -276,13 +283,14 @@ def train_word_cnn(chars: Dataset, config: WordTraining = WordTraining(), progre
     texts = TextSource(chars.classes)
     held_out = {name: word_samples(getattr(chars, name), max(config.words // 20, 10), texts, rng)
                 for name in ("valid", "test")}
-    network = build_word_cnn(config.channels, config.hidden, n_out=len(chars.classes) + 1, seed=config.seed)
+    network = build_word_cnn(config.channels, config.hidden, n_out=len(chars.classes) + 1, dropout=config.dropout,
+                             seed=config.seed)
     optimizer = Adam(config.lr)
     history = []
     for epoch in range(config.epochs):
         if epoch == config.epochs - config.decay_epochs:
             optimizer.lr *= config.decay
-        images, words = word_samples(chars.train, config.words, texts, rng, Augmentation())
+        images, words = word_samples(chars.train, config.words, texts, rng, Augmentation(elastic=config.elastic))
         loss = _epoch(network, optimizer, images, words, texts.classes, config, rng)
         history.append({"epoch": epoch + 1, "loss": loss,
                         "valid_word_accuracy": word_accuracy(network, *held_out["valid"], texts.classes)})

@@ -12,7 +12,7 @@ import argparse
 import json
 import shlex
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from mlcore.autoencoder import (
 from mlcore.classifier import ARCHITECTURES, ClassifierRecipe, train_classifier
 from mlcore.classifier import HOMEWORK_LR as CLASSIFIER_LR
 from mlcore.classifier import HOMEWORK_TRAIN as CLASSIFIER_TRAIN
-from mlcore.data.augment import Augmentation
+from mlcore.data.augment import MAX_ELASTIC, Augmentation
 from mlcore.data.classes import CLASSES
 from mlcore.data.datasets import SYNTHETIC, DataNotFoundError, available_datasets, default_name, load_dataset
 from mlcore.data.download import SOURCES, DownloadError, Meter, download, mirrored
@@ -602,9 +602,10 @@ def _add_ocr_words(sub) -> None:
                    help=f"words composed for each epoch (10 to {MAX_WORDS}); a twentieth as many to validate and test")
     p.add_argument("--epochs", type=_positive_int, default=default.epochs)
     p.add_argument("--elastic", type=_finite_float, default=default.elastic, metavar="PIXELS",
-                   help="RMS size of the smooth random bending of every training character, afresh each epoch")
+                   help="RMS size of the smooth random bending of every training character, afresh each epoch "
+                        f"(0 to {MAX_ELASTIC:g})")
     p.add_argument("--dropout", type=_finite_float, default=default.dropout,
-                   help="the share of the hidden layer's units dropped in training")
+                   help="the share of the hidden layer's units dropped in training (0 to below 1)")
     _add_ocr_model_options(p, "words", "the word recogniser", seed=default.seed, progress="no progress")
     p.set_defaults(func=_ocr_words)
 
@@ -623,7 +624,7 @@ def _ocr_words(args) -> int:
                   f"{100 * valid_word_accuracy:.1f}%", file=sys.stderr)
 
     network, metadata = train_word_cnn(dataset, config, progress)
-    metadata["training"] = {"command": _invocation(args), "data": dataset.fingerprint()}
+    metadata["training"] = {"command": _invocation(args), "data": dataset.fingerprint(), "config": asdict(config)}
     summary = {"model": network.describe(), **metadata["metrics"]}
     if args.out is not None:
         save_model(args.out, network, metadata)

@@ -791,7 +791,9 @@ def test_numbers_written_touching_are_parted_better_for_their_look_alikes_counte
     # A stroke that reads 1 as much as I paid for it when its best class alone scored it, so "14" read
     # better as one H and "019" as "OM". Numbers of real test characters, touching and overlapping.
     texts = ("CALL 0412 555 019\nGATE 14 ROOM 21", "MEET AT 1910\nFLAT 14 ON 12TH")
-    monkeypatch.setattr(counting, "GAIN", np.inf)   # the segmenter alone: the word recogniser parts some of these too
+    # The segmenter alone: the word recogniser's recount parts many of these too, and as shipped the segmenter's
+    # gain is mostly taken by it (0.903 against 0.894; the bench's pages are the measure of the whole).
+    monkeypatch.setattr(counting, "GAIN", np.inf)
     both = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
     monkeypatch.setattr(segment, "_reading_probability", lambda probs: probs.max(axis=1))
     best_class = _touching_and_overlapping_accuracy(model, real_dataset, texts, range(6))
@@ -887,7 +889,9 @@ def test_the_word_recogniser_counts_overlapping_characters_and_reads_each_mark_b
     assert clean >= accuracy(Style().letter_gap) - 0.002, clean
     monkeypatch.undo()
     monkeypatch.setattr(counting, "RECOUNT_WEIGHT", word_reading.WORD_WEIGHT)   # each way read at the usual weight
-    assert counted > accuracy(overlapping), counted           # measured 0.954 against 0.950
+    # Measured 0.954 against 0.950: a few characters in 24 pages, since the recogniser's usual weight is 0.5 (on the
+    # validation split's pages, 3 against 1.5 read overlapping 97.15 against 96.75).
+    assert counted > accuracy(overlapping), counted
     monkeypatch.undo()
     # The classifier alone reads each mark (but for words recounted leaning on the recogniser). A few characters
     # in 24 pages (the reading is deterministic; a retrained classifier or recogniser may move these, and the

@@ -79,20 +79,25 @@ def test_training_words_hold_their_text_and_every_kind_is_drawn(rng):
 
 def test_the_cli_trains_a_word_recogniser_the_reader_can_load(tmp_path, capsys):
     data, out = tiny_data_dir(tmp_path / "data"), tmp_path / "w.npz"
-    assert main(["ocr-words", "--data-dir", str(data), "--words", "40", "--epochs", "2", "--out", str(out)]) == 0
+    assert main(["ocr-words", "--data-dir", str(data), "--words", "40", "--epochs", "2", "--dropout", "0.3",
+                 "--out", str(out)]) == 0
     printed = capsys.readouterr()
     assert printed.err.count("validation words read exactly") == 2
     assert json.loads(printed.out)["saved"] == str(out)
     model = words.load_word_cnn(out)
     assert model.classes[-1] == "blank" and model.network.output_shape[-1] == len(model.classes)
-    assert load_model(out).metadata["training"]["command"].startswith("python -m mlcore ocr-words")
+    saved = load_model(out).metadata
+    assert saved["training"]["command"].startswith("python -m mlcore ocr-words")
+    assert saved["training"]["config"]["dropout"] == 0.3
+    assert saved["training"]["config"]["elastic"] == words.WordTraining().elastic
+    assert {"kind": "dropout", "rate": 0.3, "seed": 1} in saved["architecture"]["layers"]
     assert main(["ocr-words", "--data-dir", str(data), "--words", str(words.MAX_WORDS + 1)]) == 2
     assert "words must be a whole number" in capsys.readouterr().err
     assert main(["ocr-words", "--data-dir", str(data), "--out", str(tmp_path / "w.txt")]) == 2
     assert main(["ocr-words", "--data-dir", str(data), "--dropout", "1"]) == 2
     assert "dropout is in [0, 1)" in capsys.readouterr().err
     assert main(["ocr-words", "--data-dir", str(data), "--elastic", "9"]) == 2
-    assert "elastic must be in [0, 4.0]" in capsys.readouterr().err
+    assert "the word recogniser's elastic is in [0, 4] pixels" in capsys.readouterr().err
 
 
 def test_the_word_recogniser_drops_hidden_units_in_training_only():
@@ -107,6 +112,9 @@ def test_the_word_recogniser_drops_hidden_units_in_training_only():
     alive = hidden > 0
     assert 0.4 < np.mean(kept[alive] == 0) < 0.6                  # about half the live units dropped
     np.testing.assert_allclose(kept[kept > 0], 2 * hidden[kept > 0], rtol=1e-6)
+    # The gradient passes the units kept, scaled alike, and none of those dropped.
+    grad = dropped.layers[-2].backward(np.ones_like(kept))
+    np.testing.assert_allclose(grad[alive], np.where(kept[alive] == 0, 0.0, 2.0))
 
 
 def test_a_classifier_is_not_taken_for_a_word_recogniser():
@@ -331,6 +339,7 @@ def test_the_shipped_word_recogniser_was_trained_on_this_data_and_reads_words_of
     # Words of the test split's characters, composed afresh (another seed than the file's figures).
     texts = words.TextSource(real_dataset.classes)
     images, truth = words.word_samples(real_dataset.test, 300, texts, np.random.default_rng(99))
-    # Measured 0.62 (0.59 and 0.52 at seeds 100 and 101; 0.56 on the test words its file records): a word is
-    # right only if every character is, and near a third of them are random strings (TEXT_SHARE).
-    assert words.word_accuracy(words.load_word_cnn().network, images, truth, texts.classes) >= 0.45
+    # Measured 0.65 (0.62 and 0.61 at seeds 100 and 101; 0.68 on the test words its file records; the recogniser
+    # before it, trained without bending or dropout, 0.62, 0.59, 0.52 and 0.56): a word is right only if every
+    # character is, and near a third of them are random strings (TEXT_SHARE).
+    assert words.word_accuracy(words.load_word_cnn().network, images, truth, texts.classes) >= 0.5

@@ -17,6 +17,7 @@ from mlcore.data.glyphs import SIZE, images_to_rows, rows_to_images
 
 CHUNK = 2048  # samples per interpolation call, to bound the coordinate arrays' memory
 ELASTIC_SIGMA = 4.0  # pixels: the smoothing of elastic displacements (Simard et al. use 4 at 28 px)
+MAX_ELASTIC = 4.0    # pixels: larger displacements tear a 32 px character apart
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Augmentation:
     def __post_init__(self):
         for name, value, hi in (("rotation", self.rotation, 45.0), ("scale", self.scale, 0.5),
                                 ("shear", self.shear, 0.5), ("shift", self.shift, 8.0),
-                                ("stroke", self.stroke, 0.5), ("elastic", self.elastic, 4.0)):
+                                ("stroke", self.stroke, 0.5), ("elastic", self.elastic, MAX_ELASTIC)):
             if not np.isfinite(value) or not 0.0 <= value <= hi:
                 raise ValueError(f"augmentation {name} must be in [0, {hi}], got {value!r}")
 

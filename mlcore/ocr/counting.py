@@ -40,7 +40,8 @@ SURE = -5.0
 # read the validation split's pages as 20 does (mean of 20 conditions 98.53 / 98.51 against 98.53). With each way
 # read leaning on the recogniser too (RECOUNT_WEIGHT), 15 / 10 read touching 98.11 / 97.95 and overlapping 96.67 /
 # 96.35 against 98.03 and 96.67 (the same 30 pages a condition). With the recogniser trained on bent characters
-# (WORD_WEIGHT 0.5), 15 read touching 98.35 and overlapping 97.23 against 98.35 and 97.15: 20 keeps its margin.
+# (WORD_WEIGHT 0.5), 15 read touching 98.35 and overlapping 97.23 against 98.35 and 97.15: one character in 30
+# pages, not worth recounting more words for (a lower gain lets in the recogniser's sure wrong counts).
 GAIN = 20.0
 # The shortest dictionary word a recount may not give up for no word: two-letter ones are too many to say
 # anything ("OM" for "019", "IN" for "1TN" were recounted right). Words of three letters or of four changed

@@ -25,8 +25,9 @@ MAX_COLUMNS_READ = 40_000
 # The recogniser's weight beside the classifier. On the validation split's pages (bench/ocr_conditions.py --split
 # valid --pages 30, 20 conditions) 0.25 / 0.5 / 0.75 / 1 read 98.66 / 98.84 / 98.71 / 98.38 on average with the
 # recogniser trained with bent characters and dropout (words.WordTraining; valid words read exactly 71.0%): 0.5
-# read overlapping 97.15 and touching 98.35 against 96.59 and 97.95, and no condition more than 0.2 worse. (The
-# recogniser before it, 65.8% of words, read best at 0.25: 0.5 read 16 px 0.6 worse, 1 every condition worse.)
+# read overlapping 97.15 and touching 98.35 against 96.59 and 97.95 at 0.25, and no condition more than 0.1 below
+# the recogniser before it at 0.25 (mean 98.58; 24 px 99.17 against 99.27). That recogniser (65.8% of words) read
+# best at 0.25: at 0.5, 16 px 0.6 worse, and at 1 every condition worse.
 WORD_WEIGHT = 0.5
 # Added to every class's sum over a mark's frames before they are normalised: a mark in which the recogniser saw no
 # character is left to the classifier (every class nearly alike), and one frame's character is not made certain.

@@ -27,7 +27,7 @@ from scipy import ndimage
 from skimage.transform import resize
 
 from mlcore.architectures import build_word_cnn
-from mlcore.data.augment import Augmentation
+from mlcore.data.augment import MAX_ELASTIC, Augmentation
 from mlcore.data.datasets import Dataset, Split
 from mlcore.data.paths import models_dir
 from mlcore.losses import log_softmax
@@ -59,10 +59,10 @@ MAX_WORDS = 60_000
 
 @dataclass(frozen=True)
 class WordTraining:
-    """How the word recogniser is trained: `words` new words composed every epoch, Adam at `lr`, divided by
+    """How the word recogniser is trained: `words` new words composed every epoch, Adam at `lr`, multiplied by
     `decay` for the last `decay_epochs` epochs. The train split has some 200 characters a class, so the network
-    learns its writers' characters by heart unless they are bent afresh every epoch (`elastic`, as the
-    classifiers' are) and its hidden units dropped (`dropout`)."""
+    learns its writers' characters by heart unless they are bent afresh every epoch (`elastic` pixels, as the
+    classifier's CNNs are) and its hidden units dropped (`dropout`)."""
     words: int = 20_000
     epochs: int = 20
     batch_size: int = 32
@@ -84,9 +84,10 @@ class WordTraining:
                                  f"got {value!r}")
         if not (0 < self.lr <= 1 and 0 < self.decay <= 1):
             raise ValueError(f"the word recogniser's lr and decay are in (0, 1], got {self.lr} and {self.decay}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"the word recogniser's dropout is in [0, 1), got {self.dropout}")
-        Augmentation(elastic=self.elastic)      # validates it
+        if isinstance(self.dropout, bool) or not 0 <= self.dropout < 1:
+            raise ValueError(f"the word recogniser's dropout is in [0, 1), got {self.dropout!r}")
+        if isinstance(self.elastic, bool) or not 0 <= self.elastic <= MAX_ELASTIC:
+            raise ValueError(f"the word recogniser's elastic is in [0, {MAX_ELASTIC:g}] pixels, got {self.elastic!r}")
 
 
 def word_cnn_path() -> Path:

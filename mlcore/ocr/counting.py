@@ -52,8 +52,8 @@ KEPT_WORD = 3
 # misreads ("019" parted and read "C79" or "11H" where the recogniser read "019"). On the validation split's pages
 # (--split valid --pages 30) a weight of 1 / 3 / 10 / 30 read touching 97.45 (the usual weight alone) -> 97.45 /
 # 98.03 / 97.95 / 97.95, overlapping 96.25 -> 96.33 / 96.67 / 96.59 / 96.51; with 3 no other of the 20 conditions
-# moved. With the recogniser trained on bent characters (WORD_WEIGHT 0.5), 1.5 read touching 97.77 and
-# overlapping 96.75 against 98.35 and 97.15 at 3.
+# moved. With the recogniser trained on bent characters (WORD_WEIGHT 0.5), 1.5 / 6 read touching 97.77 / 98.27 and
+# overlapping 96.75 / 97.07 against 98.35 and 97.15 at 3.
 RECOUNT_WEIGHT = 3.0
 
 # A word's boxes and readings of it by the recogniser -> the word as the page reads it with each.

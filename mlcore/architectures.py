@@ -63,11 +63,18 @@ def build_cnn(channels: Sequence[int] = (32, 64), dense: int = 128, *, kernel_si
                    MaxPool2D(2), activation("relu")]
         c_in = c
     flat = (size // 2 ** len(channels)) ** 2 * c_in
-    layers += [Flatten(), Dense(flat, dense, init="he", rng=rng, dtype=dtype), activation("relu")]
-    if dropout:
-        layers.append(Dropout(dropout, seed=seed + 1))
-    layers.append(Dense(dense, n_out, rng=rng, dtype=dtype))
+    layers += [Flatten(), *_dense_head(flat, dense, n_out, dropout, rng, seed, dtype)]
     return Network(layers, input_shape=(size * size,))
+
+
+def _dense_head(n_in: int, hidden: int, n_out: int, dropout: float, rng: np.random.Generator, seed: int,
+                dtype) -> list[Layer]:
+    """A convolutional network's end: a ReLU dense layer of `hidden` (its units dropped at `dropout` in
+    training) and the output layer, initialised from `rng` in that order."""
+    head: list[Layer] = [Dense(n_in, hidden, init="he", rng=rng, dtype=dtype), activation("relu")]
+    if dropout:
+        head.append(Dropout(dropout, seed=seed + 1))
+    return head + [Dense(hidden, n_out, rng=rng, dtype=dtype)]
 
 
 def build_word_cnn(channels: Sequence[int] = (24, 48, 80, 80), hidden: int = 192, *, n_out: int = 37,
@@ -90,8 +97,5 @@ def build_word_cnn(channels: Sequence[int] = (24, 48, 80, 80), hidden: int = 192
         layers += [Conv2D(c_in, c, 3, 1, 1, rng=rng, dtype=dtype)] + ([MaxPool2D(2)] if i < 2 else [])
         layers.append(activation("relu"))
     features = (2 * context + 1) * (height // 4) * channels[-1]
-    layers += [ColumnWindows(context), Dense(features, hidden, init="he", rng=rng, dtype=dtype), activation("relu")]
-    if dropout:
-        layers.append(Dropout(dropout, seed=seed + 1))
-    layers.append(Dense(hidden, n_out, rng=rng, dtype=dtype))
+    layers += [ColumnWindows(context), *_dense_head(features, hidden, n_out, dropout, rng, seed, dtype)]
     return Network(layers, loss="ctc", input_shape=(height, width, 1))
